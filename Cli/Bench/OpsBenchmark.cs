@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Engine.Cpu;
+
+namespace Engine.Cli.Bench;
+
+/// <summary>One measured kernel: its median time, the rate it reached, and the floor it is held against.</summary>
+public sealed record OpsBenchResult(
+    string Name, string Provider, string DType, string Shape, int Repetitions, double MedianSeconds,
+    double Rate, string RateUnit, double FloorSeconds, string FloorBasis)
+{
+    /// <summary>Floor time over measured time: 1 means the kernel runs at the machine's limit.</summary>
+    public double FractionOfFloor => FloorSeconds / MedianSeconds;
+}
+
+public sealed record OpsBenchReport(DateTimeOffset When, bool Quick, string Backend, MachineFloors Machine, IReadOnlyList<OpsBenchResult> Results);
+
+/// <summary>
+/// <c>sea bench ops</c>: the CPU kernels that dominate an epoch, on Baby-sized shapes. GEMM: SEA's largest product,
+/// image features (7,050 × 4,096) times a 4,096 × 64 map, forward and as the weight gradient's Aᵀ·B. SpMM: a
+/// bipartite graph the size of Baby's training graph (19,445 users + 7,050 items, 118,551 pairs, so 237,102
+/// non-zeros in the symmetric normalised adjacency) times a 26,495 × 64 embedding table.
+/// </summary>
+public static class OpsBenchmark
+{
+    public static OpsBenchReport Run(bool quick, TextWriter log)
+    {
+        int scale = quick ? 8 : 1; // --quick divides every dimension, to check the plumbing in seconds
+        log.WriteLine("measuring the machine's floors ...");
+        var floors = MachineFloors.Measure(quick);
+        var results = new List<OpsBenchResult>();
+        var rng = new Rng(999);
+
+        int items = 7050 / scale, width = 4096 / scale, dims = 64;
+        var providers = new List<CpuBackend> { new(GemmProvider.Managed) };
+        if (CpuBackend.OpenBlasAvailable) providers.Insert(0, new CpuBackend(GemmProvider.OpenBlas));
+        else log.WriteLine($"OpenBLAS not measured: {CpuBackend.OpenBlasStatus}");
+
+        foreach (var backend in providers)
+        {
+            string provider = backend.UseOpenBlas ? "OpenBLAS" : "managed";
+            foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+            {
+                using var features = backend.Uniform(items, width, dtype, rng, -1, 1);
+                using var map = backend.Uniform(width, dims, dtype, rng, -1, 1);
+                using var output = backend.Allocate(items, dims, dtype);
+                using var gradOut = backend.Uniform(items, dims, dtype, rng, -1, 1);
+                using var gradMap = backend.Allocate(width, dims, dtype);
+                double flop = 2.0 * items * width * dims;
+                double peak = dtype == DType.Float32 ? floors.PeakGflopsF32 : floors.PeakGflopsF64;
+                log.WriteLine($"gemm {provider} {dtype.Name()} ...");
+                results.Add(Gemm("gemm A·B", provider, dtype, $"{items}×{width} · {width}×{dims}", flop, peak, quick,
+                    () => backend.Gemm(false, false, 1, features, map, 0, output)));
+                results.Add(Gemm("gemm Aᵀ·B", provider, dtype, $"({items}×{width})ᵀ · {items}×{dims}", flop, peak, quick,
+                    () => backend.Gemm(true, false, 1, features, gradOut, 0, gradMap)));
+            }
+        }
+
+        log.WriteLine("spmm ...");
+        var cpu = CpuBackend.Shared;
+        int users = 19445 / scale, graphItems = 7050 / scale, pairs = 118551 / scale;
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            using var graph = BipartiteGraph(cpu, users, graphItems, pairs, dtype, new Rng(999));
+            using var x = cpu.Uniform(graph.Cols, dims, dtype, rng, -1, 1);
+            using var y = cpu.Allocate(graph.Rows, dims, dtype);
+            int size = dtype.SizeInBytes();
+            // The least traffic any SpMM needs: the matrix once, x once, y written once.
+            double bytes = (graph.Rows + 1) * 4.0 + graph.NonZeros * (4.0 + size) + 2.0 * graph.Rows * dims * size;
+            var (median, reps) = Time(quick ? 3 : 20, () => cpu.Spmm(graph, x, 0, y));
+            results.Add(new("spmm Â·X", "managed", dtype.Name(), $"{graph.Rows}² ({graph.NonZeros} nnz) · {graph.Cols}×{dims}", reps,
+                median, bytes / median / 1e9, "GB/s", bytes / (floors.CopyGBps * 1e9), $"{bytes / 1e6:0.0} MB at the copy bandwidth"));
+        }
+        return new OpsBenchReport(DateTimeOffset.UtcNow, quick, CpuBackend.Shared.Description, floors, results);
+    }
+
+    private static OpsBenchResult Gemm(string name, string provider, DType dtype, string shape, double flop, double peakGflops, bool quick, Action run)
+    {
+        var (median, reps) = Time(quick ? 2 : 7, run);
+        return new(name, provider, dtype.Name(), shape, reps, median, flop / median / 1e9, "GFLOP/s",
+            flop / (peakGflops * 1e9), $"{flop / 1e9:0.00} GFLOP at the FMA peak");
+    }
+
+    /// <summary>The median of <paramref name="reps"/> timed runs after one untimed warm-up run.</summary>
+    private static (double Median, int Reps) Time(int reps, Action run)
+    {
+        run();
+        var times = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            run();
+            times[i] = watch.Elapsed.TotalSeconds;
+        }
+        Array.Sort(times);
+        return (times[reps / 2], reps);
+    }
+
+    /// <summary>
+    /// The symmetric normalised adjacency D^-1/2 A D^-1/2 of a random bipartite graph with the given node and edge
+    /// counts (users first, then items), built from distinct random pairs.
+    /// </summary>
+    public static CsrMatrix BipartiteGraph(Backend backend, int users, int items, int pairs, DType dtype, Rng rng)
+    {
+        var seen = new HashSet<long>();
+        var (rows, cols) = (new List<int>(2 * pairs), new List<int>(2 * pairs));
+        var degree = new int[users + items];
+        while (seen.Count < pairs)
+        {
+            int u = rng.NextInt(users), i = rng.NextInt(items);
+            if (!seen.Add((long)u * items + i)) continue;
+            rows.Add(u); cols.Add(users + i);
+            rows.Add(users + i); cols.Add(u);
+            degree[u]++;
+            degree[users + i]++;
+        }
+        var values = new double[rows.Count];
+        for (int e = 0; e < values.Length; e++) values[e] = 1 / Math.Sqrt((double)degree[rows[e]] * degree[cols[e]]);
+        return CsrMatrix.FromCoo(backend, users + items, users + items, rows.ToArray(), cols.ToArray(), values, dtype);
+    }
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Engine.Cli;
+
+// The `sea` command. Each subcommand lives in its own file under Commands/; this file only assembles them and turns
+// the errors a user can cause into one line on stderr and a non-zero exit code.
+var root = new RootCommand("sea: trains and checks multimodal recommenders (SEA, LightGCN) on the CPU or a CUDA GPU.");
+root.Subcommands.Add(GradCheckCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(InfoCommand.Create());
+return CliErrors.Run(() => root.Parse(args).Invoke());

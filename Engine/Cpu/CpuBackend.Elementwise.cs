@@ -1,0 +1,227 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Engine.Cpu;
+
+public sealed partial class CpuBackend
+{
+    protected override void UnaryCore(UnaryOp op, Tensor x, Tensor y, double alpha)
+    {
+        if (x.DType == DType.Float32) Unary(op, Data<float>(x), Data<float>(y), (float)alpha);
+        else Unary(op, Data<double>(x), Data<double>(y), alpha);
+    }
+
+    private static void Unary<T>(UnaryOp op, T[] xs, T[] ys, T alpha) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ForChunks(xs.Length, (start, count) =>
+        {
+            ReadOnlySpan<T> x = xs.AsSpan(start, count);
+            Span<T> y = ys.AsSpan(start, count);
+            switch (op)
+            {
+                case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
+                case UnaryOp.Scale: TensorPrimitives.Multiply(x, alpha, y); break;
+                case UnaryOp.AddScalar: TensorPrimitives.Add(x, alpha, y); break;
+                case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
+                case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
+                case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
+                case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
+                case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
+                case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
+                case UnaryOp.Relu:
+                    for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : T.Zero;
+                    break;
+                case UnaryOp.LeakyRelu:
+                    for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : alpha * x[i];
+                    break;
+                case UnaryOp.LogSigmoid:
+                    for (int i = 0; i < x.Length; i++) y[i] = LogSigmoid(x[i]);
+                    break;
+                default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+            }
+        });
+    }
+
+    /// <summary>log σ(x) = −log(1 + e^−x), arranged so that the exponential never overflows.</summary>
+    private static T LogSigmoid<T>(T x) where T : IFloatingPointIeee754<T> =>
+        x >= T.Zero ? -T.LogP1(T.Exp(-x)) : x - T.LogP1(T.Exp(x));
+
+    /// <summary>σ(x) without overflow for large |x|.</summary>
+    private static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        if (x >= T.Zero) return T.One / (T.One + T.Exp(-x));
+        T e = T.Exp(x);
+        return e / (T.One + e);
+    }
+
+    protected override void UnaryBackwardCore(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, double alpha)
+    {
+        if (x.DType == DType.Float32) UnaryBackward(op, Data<float>(x), Data<float>(y), Data<float>(dy), Data<float>(dx), (float)alpha);
+        else UnaryBackward(op, Data<double>(x), Data<double>(y), Data<double>(dy), Data<double>(dx), alpha);
+    }
+
+    private static void UnaryBackward<T>(UnaryOp op, T[] x, T[] y, T[] dy, T[] dx, T alpha) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T two = T.One + T.One;
+        ForChunks(x.Length, (start, count) =>
+        {
+            for (int i = start; i < start + count; i++)
+            {
+                dx[i] += op switch
+                {
+                    UnaryOp.Neg => -dy[i],
+                    UnaryOp.Scale => alpha * dy[i],
+                    UnaryOp.AddScalar => dy[i],
+                    UnaryOp.Exp => dy[i] * y[i],
+                    UnaryOp.Log => dy[i] / x[i],
+                    UnaryOp.Sigmoid => dy[i] * y[i] * (T.One - y[i]),
+                    UnaryOp.LogSigmoid => dy[i] * Sigmoid(-x[i]),
+                    UnaryOp.Tanh => dy[i] * (T.One - y[i] * y[i]),
+                    UnaryOp.Relu => x[i] > T.Zero ? dy[i] : T.Zero,
+                    UnaryOp.LeakyRelu => x[i] > T.Zero ? dy[i] : alpha * dy[i],
+                    UnaryOp.Square => two * x[i] * dy[i],
+                    UnaryOp.Sqrt => dy[i] / (two * y[i]),
+                    _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
+                };
+            }
+        });
+    }
+
+    protected override void BinaryCore(BinaryOp op, Tensor a, Tensor b, Tensor y)
+    {
+        if (a.DType == DType.Float32) Binary(op, a, b, y, Data<float>(a), Data<float>(b), Data<float>(y));
+        else Binary(op, a, b, y, Data<double>(a), Data<double>(b), Data<double>(y));
+    }
+
+    private static void Binary<T>(BinaryOp op, Tensor at, Tensor bt, Tensor yt, T[] a, T[] b, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = at.Cols;
+        var bShape = new Broadcast(at, bt);
+        ForRows(at.Rows, cols, r =>
+        {
+            ReadOnlySpan<T> ar = a.AsSpan(r * cols, cols);
+            Span<T> yr = y.AsSpan(r * cols, cols);
+            if (bShape.IsScalarPerRow)
+            {
+                T s = b[bShape.Offset(r)];
+                switch (op)
+                {
+                    case BinaryOp.Add: TensorPrimitives.Add(ar, s, yr); break;
+                    case BinaryOp.Sub: TensorPrimitives.Subtract(ar, s, yr); break;
+                    case BinaryOp.Mul: TensorPrimitives.Multiply(ar, s, yr); break;
+                    case BinaryOp.Div: TensorPrimitives.Divide(ar, s, yr); break;
+                }
+            }
+            else
+            {
+                ReadOnlySpan<T> br = b.AsSpan(bShape.Offset(r), cols);
+                switch (op)
+                {
+                    case BinaryOp.Add: TensorPrimitives.Add(ar, br, yr); break;
+                    case BinaryOp.Sub: TensorPrimitives.Subtract(ar, br, yr); break;
+                    case BinaryOp.Mul: TensorPrimitives.Multiply(ar, br, yr); break;
+                    case BinaryOp.Div: TensorPrimitives.Divide(ar, br, yr); break;
+                }
+            }
+        });
+    }
+
+    protected override void BinaryBackwardCore(BinaryOp op, Tensor a, Tensor b, Tensor dy, Tensor? da, Tensor? db)
+    {
+        if (a.DType == DType.Float32) BinaryBackward<float>(op, a, b, dy, da, db);
+        else BinaryBackward<double>(op, a, b, dy, da, db);
+    }
+
+    private static void BinaryBackward<T>(BinaryOp op, Tensor at, Tensor bt, Tensor dyt, Tensor? dat, Tensor? dbt)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = at.Rows, cols = at.Cols;
+        var bShape = new Broadcast(at, bt);
+        T[] a = Data<T>(at), b = Data<T>(bt), dy = Data<T>(dyt);
+
+        if (dat is not null)
+        {
+            T[] da = Data<T>(dat);
+            ForRows(rows, cols, r =>
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    int i = r * cols + j;
+                    T bij = b[bShape.Offset(r) + (bShape.IsScalarPerRow ? 0 : j)];
+                    da[i] += op switch
+                    {
+                        BinaryOp.Add or BinaryOp.Sub => dy[i],
+                        BinaryOp.Mul => dy[i] * bij,
+                        _ => dy[i] / bij,
+                    };
+                }
+            });
+        }
+
+        if (dbt is null) return;
+        T[] db = Data<T>(dbt);
+        // Each row's contribution to db is formed in a scratch row, then added where b broadcast from. Rows that add
+        // into a shared entry of db are added one after another, in row order, so the result is deterministic.
+        void RowContribution(int r, Span<T> g)
+        {
+            for (int j = 0; j < cols; j++)
+            {
+                int i = r * cols + j;
+                T bij = b[bShape.Offset(r) + (bShape.IsScalarPerRow ? 0 : j)];
+                g[j] = op switch
+                {
+                    BinaryOp.Add => dy[i],
+                    BinaryOp.Sub => -dy[i],
+                    BinaryOp.Mul => dy[i] * a[i],
+                    _ => -dy[i] * a[i] / (bij * bij),
+                };
+            }
+        }
+
+        bool sharedAcrossRows = bt.Rows == 1 && rows > 1;
+        if (!sharedAcrossRows)
+        {
+            ForRows(rows, cols, r =>
+            {
+                var g = ArrayPool<T>.Shared.Rent(cols);
+                RowContribution(r, g.AsSpan(0, cols));
+                if (bt.Cols == 1) db[r] += SumDeterministic<T>(g.AsSpan(0, cols));
+                else TensorPrimitives.Add(db.AsSpan(r * cols, cols), g.AsSpan(0, cols), db.AsSpan(r * cols, cols));
+                ArrayPool<T>.Shared.Return(g);
+            });
+            return;
+        }
+
+        var scratch = new T[cols];
+        var total = new T[bt.Cols];
+        for (int r = 0; r < rows; r++)
+        {
+            RowContribution(r, scratch);
+            if (bt.Cols == 1) total[0] += SumDeterministic<T>(scratch);
+            else TensorPrimitives.Add(total, scratch, total);
+        }
+        TensorPrimitives.Add(db, total, db);
+    }
+
+    /// <summary>Where row r of a broadcast operand b starts, and whether it is one value for the whole row.</summary>
+    private readonly struct Broadcast(Tensor a, Tensor b)
+    {
+        private readonly bool rowBroadcast = b.Rows == 1 && a.Rows != 1;
+
+        /// <summary>b is m×1 or 1×1: one value per row of a.</summary>
+        public bool IsScalarPerRow { get; } = b.Cols == 1 && a.Cols != 1;
+
+        public int Offset(int row) => rowBroadcast ? 0 : row * b.Cols;
+    }
+
+    protected override void AddScaledCore(Tensor x, double alpha, Tensor y)
+    {
+        if (x.DType == DType.Float32) AddScaled(Data<float>(x), (float)alpha, Data<float>(y));
+        else AddScaled(Data<double>(x), alpha, Data<double>(y));
+    }
+
+    private static void AddScaled<T>(T[] x, T alpha, T[] y) where T : unmanaged, IFloatingPointIeee754<T> =>
+        ForChunks(x.Length, (start, count) =>
+            TensorPrimitives.MultiplyAdd(x.AsSpan(start, count), alpha, y.AsSpan(start, count), y.AsSpan(start, count)));
+}

@@ -1,0 +1,235 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Engine.Cpu;
+
+public sealed partial class CpuBackend
+{
+    protected override void SpmmCore(CsrMatrix a, Tensor x, double beta, Tensor y)
+    {
+        if (x.DType == DType.Float32) Spmm(a, Data<float>(a.Values), Data<float>(x), (float)beta, Data<float>(y), x.Cols);
+        else Spmm(a, Data<double>(a.Values), Data<double>(x), beta, Data<double>(y), x.Cols);
+    }
+
+    private static void Spmm<T>(CsrMatrix a, T[] values, T[] x, T beta, T[] y, int cols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int[] rowPtr = Data<int>(a.RowPtr), colIdx = Data<int>(a.ColIdx);
+        // Rows are independent, and each adds its entries in column order: parallel and deterministic.
+        ForRows(a.Rows, Math.Max(cols, a.NonZeros / Math.Max(1, a.Rows) * cols), r =>
+        {
+            var yr = y.AsSpan(r * cols, cols);
+            if (beta == T.Zero) yr.Clear();
+            else if (beta != T.One) TensorPrimitives.Multiply(yr, beta, yr);
+            for (int e = rowPtr[r]; e < rowPtr[r + 1]; e++)
+                TensorPrimitives.MultiplyAdd(x.AsSpan(colIdx[e] * cols, cols), values[e], yr, yr);
+        });
+    }
+
+    protected override void GatherRowsCore(Tensor src, Tensor index, Tensor dst)
+    {
+        int[] idx = Data<int>(index);
+        CheckIndices(nameof(GatherRows), idx, src.Rows);
+        int cols = src.Cols;
+        var (s, d) = (((CpuStorage)src.Storage).Data, ((CpuStorage)dst.Storage).Data);
+        ForRows(idx.Length, cols, i => Array.Copy(s, (long)idx[i] * cols, d, (long)i * cols, cols));
+    }
+
+    protected override void ScatterAddRowsCore(Tensor src, Tensor index, Tensor dst)
+    {
+        int[] idx = Data<int>(index);
+        CheckIndices(nameof(ScatterAddRows), idx, dst.Rows);
+        if (src.DType == DType.Float32) ScatterAddRows(Data<float>(src), idx, Data<float>(dst), src.Cols);
+        else ScatterAddRows(Data<double>(src), idx, Data<double>(dst), src.Cols);
+    }
+
+    // Sequential in row order: repeated indices add up in the same order on every run.
+    private static void ScatterAddRows<T>(T[] src, int[] idx, T[] dst, int cols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < idx.Length; i++)
+        {
+            var target = dst.AsSpan(idx[i] * cols, cols);
+            TensorPrimitives.Add(target, src.AsSpan(i * cols, cols), target);
+        }
+    }
+
+    private static void CheckIndices(string op, int[] idx, int rows)
+    {
+        for (int i = 0; i < idx.Length; i++)
+            if ((uint)idx[i] >= (uint)rows)
+                throw new EngineException(op, $"index[{i}] = {idx[i]} is outside the table's {rows} rows");
+    }
+
+    protected override void CopyBlockCore(Tensor src, int srcRow, int srcCol, Tensor dst, int dstRow, int dstCol, int rows, int cols, bool accumulate)
+    {
+        if (src.DType == DType.Float32) CopyBlock(Data<float>(src), src.Cols, srcRow, srcCol, Data<float>(dst), dst.Cols, dstRow, dstCol, rows, cols, accumulate);
+        else CopyBlock(Data<double>(src), src.Cols, srcRow, srcCol, Data<double>(dst), dst.Cols, dstRow, dstCol, rows, cols, accumulate);
+    }
+
+    private static void CopyBlock<T>(T[] src, int srcStride, int srcRow, int srcCol, T[] dst, int dstStride, int dstRow, int dstCol, int rows, int cols, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ForRows(rows, cols, r =>
+        {
+            var s = src.AsSpan((srcRow + r) * srcStride + srcCol, cols);
+            var d = dst.AsSpan((dstRow + r) * dstStride + dstCol, cols);
+            if (accumulate) TensorPrimitives.Add(d, s, d);
+            else s.CopyTo(d);
+        });
+    }
+
+    protected override void RowL2NormalizeCore(Tensor x, Tensor y, double eps)
+    {
+        if (x.DType == DType.Float32) RowL2Normalize(x, Data<float>(x), Data<float>(y), null, null, (float)eps);
+        else RowL2Normalize(x, Data<double>(x), Data<double>(y), null, null, eps);
+    }
+
+    protected override void RowL2NormalizeBackwardCore(Tensor x, Tensor y, Tensor dy, Tensor dx, double eps)
+    {
+        if (x.DType == DType.Float32) RowL2Normalize(x, Data<float>(x), Data<float>(y), Data<float>(dy), Data<float>(dx), (float)eps);
+        else RowL2Normalize(x, Data<double>(x), Data<double>(y), Data<double>(dy), Data<double>(dx), eps);
+    }
+
+    /// <summary>
+    /// Forward (dy, dx null): y = x / max(‖x‖, ε). Backward: dx += (dy − y·⟨dy, y⟩) / ‖x‖ where ‖x‖ &gt; ε, and
+    /// dx += dy / ε where the norm was clamped (y = x/ε is then linear in x).
+    /// </summary>
+    private static void RowL2Normalize<T>(Tensor xt, T[] x, T[] y, T[]? dy, T[]? dx, T eps) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = xt.Cols;
+        ForRows(xt.Rows, cols, r =>
+        {
+            var xr = x.AsSpan(r * cols, cols);
+            var yr = y.AsSpan(r * cols, cols);
+            T norm = T.Sqrt(TensorPrimitives.Dot(xr, xr));
+            if (dy is null || dx is null)
+            {
+                TensorPrimitives.Divide(xr, T.Max(norm, eps), yr);
+                return;
+            }
+            var dyr = dy.AsSpan(r * cols, cols);
+            var dxr = dx.AsSpan(r * cols, cols);
+            if (norm <= eps)
+            {
+                for (int c = 0; c < cols; c++) dxr[c] += dyr[c] / eps;
+                return;
+            }
+            T proj = TensorPrimitives.Dot(dyr, (ReadOnlySpan<T>)yr);
+            for (int c = 0; c < cols; c++) dxr[c] += (dyr[c] - yr[c] * proj) / norm;
+        });
+    }
+
+    protected override void SoftmaxRowsCore(Tensor x, Tensor y, bool log)
+    {
+        if (x.DType == DType.Float32) SoftmaxRows(x, Data<float>(x), Data<float>(y), log);
+        else SoftmaxRows(x, Data<double>(x), Data<double>(y), log);
+    }
+
+    private static void SoftmaxRows<T>(Tensor xt, T[] x, T[] y, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = xt.Cols;
+        ForRows(xt.Rows, cols, r =>
+        {
+            var xr = x.AsSpan(r * cols, cols);
+            var yr = y.AsSpan(r * cols, cols);
+            T lse = LogSumExp<T>(xr);
+            TensorPrimitives.Subtract(xr, lse, yr);
+            if (!log) TensorPrimitives.Exp(yr, yr);
+        });
+    }
+
+    protected override void SoftmaxRowsBackwardCore(Tensor y, Tensor dy, Tensor dx, bool log)
+    {
+        if (y.DType == DType.Float32) SoftmaxRowsBackward(y, Data<float>(y), Data<float>(dy), Data<float>(dx), log);
+        else SoftmaxRowsBackward(y, Data<double>(y), Data<double>(dy), Data<double>(dx), log);
+    }
+
+    /// <summary>softmax: dx += y ⊙ (dy − ⟨dy, y⟩); log-softmax: dx += dy − exp(y) · Σ dy.</summary>
+    private static void SoftmaxRowsBackward<T>(Tensor yt, T[] y, T[] dy, T[] dx, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = yt.Cols;
+        ForRows(yt.Rows, cols, r =>
+        {
+            var yr = y.AsSpan(r * cols, cols);
+            var dyr = dy.AsSpan(r * cols, cols);
+            var dxr = dx.AsSpan(r * cols, cols);
+            if (log)
+            {
+                T total = SumDeterministic<T>(dyr);
+                for (int c = 0; c < cols; c++) dxr[c] += dyr[c] - T.Exp(yr[c]) * total;
+            }
+            else
+            {
+                T dot = TensorPrimitives.Dot((ReadOnlySpan<T>)dyr, yr);
+                for (int c = 0; c < cols; c++) dxr[c] += yr[c] * (dyr[c] - dot);
+            }
+        });
+    }
+
+    protected override void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor invStd, double eps)
+    {
+        if (x.DType == DType.Float32) BatchNorm(x, Data<float>(x), Data<float>(gamma), Data<float>(beta), Data<float>(y), Data<float>(mean), Data<float>(invStd), (float)eps);
+        else BatchNorm(x, Data<double>(x), Data<double>(gamma), Data<double>(beta), Data<double>(y), Data<double>(mean), Data<double>(invStd), eps);
+    }
+
+    private static void BatchNorm<T>(Tensor xt, T[] x, T[] gamma, T[] beta, T[] y, T[] mean, T[] invStd, T eps) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = xt.Rows, cols = xt.Cols;
+        T count = T.CreateTruncating(rows);
+        // Two passes (mean, then the mean of squared deviations) for accuracy; rows folded in order.
+        Array.Clear(mean);
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(mean, x.AsSpan(r * cols, cols), mean);
+        TensorPrimitives.Divide(mean, count, mean);
+        var variance = new T[cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                T d = x[r * cols + c] - mean[c];
+                variance[c] += d * d;
+            }
+        for (int c = 0; c < cols; c++) invStd[c] = T.One / T.Sqrt(variance[c] / count + eps);
+        ForRows(rows, cols, r =>
+        {
+            for (int c = 0; c < cols; c++)
+                y[r * cols + c] = gamma[c] * (x[r * cols + c] - mean[c]) * invStd[c] + beta[c];
+        });
+    }
+
+    protected override void BatchNormBackwardCore(Tensor x, Tensor gamma, Tensor mean, Tensor invStd, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta)
+    {
+        if (x.DType == DType.Float32)
+            BatchNormBackward(x, Data<float>(x), Data<float>(gamma), Data<float>(mean), Data<float>(invStd), Data<float>(dy), Data<float>(dx), Data<float>(dGamma), Data<float>(dBeta));
+        else
+            BatchNormBackward(x, Data<double>(x), Data<double>(gamma), Data<double>(mean), Data<double>(invStd), Data<double>(dy), Data<double>(dx), Data<double>(dGamma), Data<double>(dBeta));
+    }
+
+    /// <summary>
+    /// With x̂ = (x − mean)·invStd: dβ += Σ dy, dγ += Σ dy·x̂, and
+    /// dx += γ·invStd/m · (m·dy − Σ dy − x̂·Σ dy·x̂) (sums over the batch, per column).
+    /// </summary>
+    private static void BatchNormBackward<T>(Tensor xt, T[] x, T[] gamma, T[] mean, T[] invStd, T[] dy, T[] dx, T[] dGamma, T[] dBeta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = xt.Rows, cols = xt.Cols;
+        T count = T.CreateTruncating(rows);
+        var sumDy = new T[cols];
+        var sumDyXhat = new T[cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                int i = r * cols + c;
+                sumDy[c] += dy[i];
+                sumDyXhat[c] += dy[i] * (x[i] - mean[c]) * invStd[c];
+            }
+        TensorPrimitives.Add(dBeta, sumDy, dBeta);
+        TensorPrimitives.Add(dGamma, sumDyXhat, dGamma);
+        ForRows(rows, cols, r =>
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                int i = r * cols + c;
+                T xhat = (x[i] - mean[c]) * invStd[c];
+                dx[i] += gamma[c] * invStd[c] / count * (count * dy[i] - sumDy[c] - xhat * sumDyXhat[c]);
+            }
+        });
+    }
+}

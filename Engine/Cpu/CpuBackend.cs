@@ -1,0 +1,200 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace Engine.Cpu;
+
+/// <summary>Which implementation multiplies dense matrices on the CPU.</summary>
+public enum GemmProvider
+{
+    /// <summary>OpenBLAS when it loads, the managed kernel otherwise.</summary>
+    Auto,
+    OpenBlas,
+    Managed,
+}
+
+/// <summary>
+/// The CPU backend, and the reference every other backend is held to. Work on large tensors is split across cores
+/// in fixed chunks, and every sum runs in an order that depends only on the shapes, so results are bit-identical
+/// from run to run.
+/// </summary>
+public sealed partial class CpuBackend : Backend
+{
+    /// <summary>Chunks smaller than this are not worth a thread.</summary>
+    private const int ParallelGrain = 1 << 15;
+
+    public CpuBackend(GemmProvider gemm = GemmProvider.Auto)
+    {
+        UseOpenBlas = gemm switch
+        {
+            GemmProvider.Managed => false,
+            GemmProvider.OpenBlas => OpenBlas.IsAvailable ? true
+                : throw new InvalidOperationException($"OpenBLAS was asked for but is not usable: {OpenBlas.Description}"),
+            _ => OpenBlas.IsAvailable,
+        };
+    }
+
+    /// <summary>The default CPU backend (OpenBLAS when it loads).</summary>
+    public static CpuBackend Shared { get; } = new();
+
+    /// <summary>Whether OpenBLAS loaded in this process.</summary>
+    public static bool OpenBlasAvailable => OpenBlas.IsAvailable;
+
+    /// <summary>Which OpenBLAS loaded from where, or every place tried and why each failed.</summary>
+    public static string OpenBlasStatus => OpenBlas.Description;
+
+    /// <summary>True when GEMM goes to OpenBLAS, false when it runs the managed kernel.</summary>
+    public bool UseOpenBlas { get; }
+
+    public override string Name => "cpu";
+    public override Device Device => Device.Cpu;
+
+    public override string Description =>
+        $"CPU, {Environment.ProcessorCount} threads, GEMM by " +
+        (UseOpenBlas ? OpenBlas.Description : "the managed blocked kernel (OpenBLAS: " + OpenBlas.Description + ")");
+
+    // ---------------------------------------------------------------- memory
+
+    private sealed class CpuStorage(Array data) : TensorStorage
+    {
+        public Array Data { get; private set; } = data;
+
+        protected override void Free() => Data = Array.Empty<byte>();
+    }
+
+    /// <summary>The managed array behind a CPU tensor.</summary>
+    internal static T[] Data<T>(Tensor t) => (T[])((CpuStorage)t.Storage).Data;
+
+    protected override TensorStorage AllocateCore(long length, DType dtype) => new CpuStorage(dtype switch
+    {
+        DType.Float32 => new float[length],
+        DType.Float64 => new double[length],
+        DType.Int32 => new int[length],
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+    });
+
+    protected override void UploadCore<T>(ReadOnlySpan<T> src, Tensor dst)
+    {
+        switch (dst.DType)
+        {
+            case DType.Float32: ConvertInto(src, Data<float>(dst)); break;
+            case DType.Float64: ConvertInto(src, Data<double>(dst)); break;
+            default: src.CopyTo(Data<T>(dst)); break;
+        }
+    }
+
+    protected override void DownloadCore<T>(Tensor src, Span<T> dst)
+    {
+        switch (src.DType)
+        {
+            case DType.Float32: ConvertInto<float, T>(Data<float>(src), dst); break;
+            case DType.Float64: ConvertInto<double, T>(Data<double>(src), dst); break;
+            default: Data<T>(src).CopyTo(dst); break;
+        }
+    }
+
+    /// <summary>Copies between float32 and float64 spans, or between spans of one type.</summary>
+    private static void ConvertInto<TSrc, TDst>(ReadOnlySpan<TSrc> src, Span<TDst> dst) where TSrc : unmanaged where TDst : unmanaged
+    {
+        if (typeof(TSrc) == typeof(TDst))
+            MemoryMarshal.Cast<TSrc, TDst>(src).CopyTo(dst);
+        else if (typeof(TSrc) == typeof(double) && typeof(TDst) == typeof(float))
+            TensorPrimitives.ConvertTruncating(MemoryMarshal.Cast<TSrc, double>(src), MemoryMarshal.Cast<TDst, float>(dst));
+        else if (typeof(TSrc) == typeof(float) && typeof(TDst) == typeof(double))
+            TensorPrimitives.ConvertChecked(MemoryMarshal.Cast<TSrc, float>(src), MemoryMarshal.Cast<TDst, double>(dst));
+        else
+            throw new NotSupportedException($"cannot convert {typeof(TSrc).Name} to {typeof(TDst).Name}");
+    }
+
+    protected override void CopyCore(Tensor src, Tensor dst) =>
+        Array.Copy(((CpuStorage)src.Storage).Data, ((CpuStorage)dst.Storage).Data, src.Length);
+
+    protected override void FillCore(Tensor t, double value)
+    {
+        switch (t.DType)
+        {
+            case DType.Float32: Array.Fill(Data<float>(t), (float)value); break;
+            case DType.Float64: Array.Fill(Data<double>(t), value); break;
+            default: Array.Fill(Data<int>(t), checked((int)value)); break;
+        }
+    }
+
+    // ---------------------------------------------------------------- dispatch helpers
+
+    /// <summary>Runs body(start, count) over [0, length) in fixed chunks, in parallel when the work is large.</summary>
+    internal static void ForChunks(long length, Action<int, int> body, int grain = ParallelGrain)
+    {
+        if (length <= grain)
+        {
+            if (length > 0) body(0, (int)length);
+            return;
+        }
+        int chunks = (int)((length + grain - 1) / grain);
+        Parallel.For(0, chunks, c =>
+        {
+            long start = (long)c * grain;
+            body((int)start, (int)Math.Min(grain, length - start));
+        });
+    }
+
+    /// <summary>Runs body(row) for every row, in parallel blocks of rows when the tensor is large.</summary>
+    internal static void ForRows(int rows, int cols, Action<int> body)
+    {
+        int rowsPerChunk = Math.Max(1, ParallelGrain / Math.Max(1, cols));
+        ForChunks(rows, (start, count) =>
+        {
+            for (int r = start; r < start + count; r++) body(r);
+        }, rowsPerChunk);
+    }
+
+    private static T Cast<T>(double value) where T : INumberBase<T> => T.CreateTruncating(value);
+
+    // ---------------------------------------------------------------- GEMM and Adam
+
+    protected override void GemmCore(bool transA, bool transB, double alpha, Tensor a, Tensor b, double beta, Tensor c)
+    {
+        if (a.DType == DType.Float32) Gemm<float>(transA, transB, alpha, a, b, beta, c);
+        else Gemm<double>(transA, transB, alpha, a, b, beta, c);
+    }
+
+    private void Gemm<T>(bool transA, bool transB, double alpha, Tensor a, Tensor b, double beta, Tensor c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int m = c.Rows, n = c.Cols, k = transA ? a.Rows : a.Cols;
+        if (UseOpenBlas)
+            OpenBlas.Gemm(transA, transB, m, n, k, Cast<T>(alpha), Data<T>(a), a.Cols, Data<T>(b), b.Cols, Cast<T>(beta), Data<T>(c), n);
+        else
+            ManagedGemm.Gemm(transA, transB, m, n, k, Cast<T>(alpha), Data<T>(a), a.Cols, Data<T>(b), b.Cols, Cast<T>(beta), Data<T>(c), n);
+    }
+
+    protected override void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
+    {
+        if (param.DType == DType.Float32) Adam<float>(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        else Adam<double>(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    }
+
+    private static void Adam<T>(Tensor param, Tensor grad, Tensor mt, Tensor vt, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // PyTorch's arithmetic, step for step: m lerps towards g, bias corrections are computed in double, and
+        // p -= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps).
+        double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
+        T stepSize = Cast<T>(lr / bc1), bc2Sqrt = Cast<T>(Math.Sqrt(bc2));
+        T b2 = Cast<T>(beta2), oneMinusB1 = Cast<T>(1 - beta1), oneMinusB2 = Cast<T>(1 - beta2);
+        T e = Cast<T>(eps), wd = Cast<T>(weightDecay);
+        var p = Data<T>(param);
+        var g = Data<T>(grad);
+        var m = Data<T>(mt);
+        var v = Data<T>(vt);
+        ForChunks(p.Length, (start, count) =>
+        {
+            for (int i = start; i < start + count; i++)
+            {
+                T gi = weightDecay != 0 ? g[i] + wd * p[i] : g[i];
+                m[i] += oneMinusB1 * (gi - m[i]); // torch's lerp
+                v[i] = v[i] * b2 + oneMinusB2 * gi * gi;
+                p[i] -= stepSize * (m[i] / (T.Sqrt(v[i]) / bc2Sqrt + e));
+            }
+        });
+    }
+}

@@ -1,0 +1,263 @@
+using System.Numerics;
+using Engine.Cpu;
+
+namespace Engine.Tests;
+
+/// <summary>
+/// The managed GEMM against a naive triple loop in double, across kernels, transposes, element types, awkward shapes
+/// and strides; and against OpenBLAS where it loads.
+/// </summary>
+public class GemmTests
+{
+    /// <summary>(m, n, k): degenerate, odd, spanning several kc/mc blocks, wider than nc, and short-and-wide (split by columns across threads).</summary>
+    private static readonly (int M, int N, int K)[] Shapes =
+    [
+        (1, 1, 1), (0, 5, 3), (4, 0, 3), (3, 4, 0), (0, 0, 0), (1, 17, 1), (7, 13, 5), (13, 7, 5), (65, 33, 129),
+        (6, 32, 256), (31, 70, 300), (530, 20, 300), (3, 4100, 5), (8, 1500, 300),
+    ];
+
+    private static readonly (double Alpha, double Beta)[] Scalars = [(1, 0), (0.5, -1.25), (-2, 1), (0, 0.75)];
+
+    public static TheoryData<string, bool, bool, string> KernelCases()
+    {
+        var data = new TheoryData<string, bool, bool, string>();
+        foreach (var kernel in Enum.GetNames<ManagedGemm.Kernel>())
+            foreach (var type in new[] { "float", "double" })
+                foreach (var (ta, tb) in Transposes)
+                    data.Add(kernel, ta, tb, type);
+        return data;
+    }
+
+    public static TheoryData<bool, bool, string> TransposeCases()
+    {
+        var data = new TheoryData<bool, bool, string>();
+        foreach (var type in new[] { "float", "double" })
+            foreach (var (ta, tb) in Transposes)
+                data.Add(ta, tb, type);
+        return data;
+    }
+
+    private static readonly (bool, bool)[] Transposes = [(false, false), (true, false), (false, true), (true, true)];
+
+    [Theory]
+    [MemberData(nameof(KernelCases))]
+    public void ManagedMatchesReference(string kernel, bool transA, bool transB, string type)
+    {
+        var kind = Enum.Parse<ManagedGemm.Kernel>(kernel);
+        if (type == "float") CheckAgainstReference<float>(kind, transA, transB);
+        else CheckAgainstReference<double>(kind, transA, transB);
+    }
+
+    private static void CheckAgainstReference<T>(ManagedGemm.Kernel kernel, bool transA, bool transB)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!ManagedGemm.IsSupported<T>(kernel))
+            Assert.Skip($"the {kernel} kernel does not run for {typeof(T).Name} on this machine");
+        var rng = new Random(42);
+        foreach (var (m, n, k) in Shapes)
+            foreach (var (alpha, beta) in Scalars)
+                foreach (int pad in new[] { 0, 3 })
+                {
+                    var p = Problem<T>.Random(rng, transA, transB, m, n, k, pad);
+                    var c = (T[])p.C.Clone();
+                    ManagedGemm.Gemm(kernel, Environment.ProcessorCount, transA, transB, m, n, k,
+                        T.CreateTruncating(alpha), p.A, p.Lda, p.B, p.Ldb, T.CreateTruncating(beta), c, p.Ldc);
+                    p.AssertClose(c, alpha, beta, $"{kernel} {m}×{n}×{k} pad {pad} α={alpha} β={beta}");
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelCases))]
+    public void BetaZeroIgnoresNaNInC(string kernel, bool transA, bool transB, string type)
+    {
+        var kind = Enum.Parse<ManagedGemm.Kernel>(kernel);
+        if (type == "float") CheckBetaZeroOverNaN<float>(kind, transA, transB);
+        else CheckBetaZeroOverNaN<double>(kind, transA, transB);
+    }
+
+    private static void CheckBetaZeroOverNaN<T>(ManagedGemm.Kernel kernel, bool transA, bool transB)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!ManagedGemm.IsSupported<T>(kernel))
+            Assert.Skip($"the {kernel} kernel does not run for {typeof(T).Name} on this machine");
+        var rng = new Random(7);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 13, 5), (65, 33, 129), (20, 20, 0), (31, 70, 300) })
+        {
+            var p = Problem<T>.Random(rng, transA, transB, m, n, k, pad: 2);
+            Array.Fill(p.C, T.NaN);
+            var c = (T[])p.C.Clone();
+            ManagedGemm.Gemm(kernel, Environment.ProcessorCount, transA, transB, m, n, k,
+                T.CreateTruncating(1.5), p.A, p.Lda, p.B, p.Ldb, T.Zero, c, p.Ldc);
+            p.AssertClose(c, 1.5, 0, $"{kernel} {m}×{n}×{k} over NaN");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TransposeCases))]
+    public void ManagedIsDeterministicWhateverTheThreadCount(bool transA, bool transB, string type)
+    {
+        if (type == "float") Deterministic<float>(transA, transB);
+        else Deterministic<double>(transA, transB);
+    }
+
+    private static void Deterministic<T>(bool transA, bool transB) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var kernel = ManagedGemm.BestKernel<T>();
+        foreach (var (m, n, k) in new[] { (300, 200, 700), (8, 1500, 300) })
+        {
+            var p = Problem<T>.Random(new Random(3), transA, transB, m, n, k, pad: 1);
+            T[] Run(int threads)
+            {
+                var c = (T[])p.C.Clone();
+                ManagedGemm.Gemm(kernel, threads, transA, transB, m, n, k, T.CreateTruncating(0.75), p.A, p.Lda, p.B, p.Ldb, T.CreateTruncating(0.5), c, p.Ldc);
+                return c;
+            }
+            var first = Run(Environment.ProcessorCount);
+            Assert.Equal(first, Run(Environment.ProcessorCount));
+            Assert.Equal(first, Run(1));
+            Assert.Equal(first, Run(3));
+            // And through the public entry point.
+            var c = (T[])p.C.Clone();
+            ManagedGemm.Gemm(transA, transB, m, n, k, T.CreateTruncating(0.75), p.A, p.Lda, p.B, p.Ldb, T.CreateTruncating(0.5), c, p.Ldc);
+            Assert.Equal(first, c);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TransposeCases))]
+    public void OpenBlasAgreesWithManaged(bool transA, bool transB, string type)
+    {
+        if (!OpenBlas.IsAvailable)
+            Assert.Skip($"OpenBLAS is not available: {OpenBlas.Description}");
+        if (type == "float") OpenBlasAgrees<float>(transA, transB);
+        else OpenBlasAgrees<double>(transA, transB);
+    }
+
+    private static void OpenBlasAgrees<T>(bool transA, bool transB) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new Random(11);
+        foreach (var (m, n, k) in Shapes)
+            foreach (var (alpha, beta) in Scalars)
+            {
+                var p = Problem<T>.Random(rng, transA, transB, m, n, k, pad: 1);
+                if (beta == 0) Array.Fill(p.C, T.NaN);
+                var managed = (T[])p.C.Clone();
+                var blas = (T[])p.C.Clone();
+                var (a, b) = (T.CreateTruncating(alpha), T.CreateTruncating(beta));
+                ManagedGemm.Gemm(transA, transB, m, n, k, a, p.A, p.Lda, p.B, p.Ldb, b, managed, p.Ldc);
+                OpenBlas.Gemm(transA, transB, m, n, k, a, p.A, p.Lda, p.B, p.Ldb, b, blas, p.Ldc);
+                p.AssertClose(blas, alpha, beta, $"OpenBLAS {m}×{n}×{k} α={alpha} β={beta}");
+                p.AssertClose(managed, blas, alpha, beta, $"managed vs OpenBLAS {m}×{n}×{k} α={alpha} β={beta}");
+            }
+    }
+
+    [Fact]
+    public void OpenBlasDescribesItself()
+    {
+        Assert.False(string.IsNullOrWhiteSpace(OpenBlas.Description));
+        if (OpenBlas.IsAvailable) Assert.Contains("OpenBLAS", OpenBlas.Description);
+    }
+
+    [Fact]
+    public void BadStridesAndShortArraysAreRefused()
+    {
+        var a = new float[6];
+        var b = new float[6];
+        var c = new float[4];
+        // 2×3 · 3×2 fits exactly.
+        ManagedGemm.Gemm(false, false, 2, 2, 3, 1f, a, 3, b, 2, 0f, c, 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ManagedGemm.Gemm(false, false, 2, 2, 3, 1f, a, 2, b, 2, 0f, c, 2));
+        Assert.Throws<ArgumentException>(() => ManagedGemm.Gemm(false, false, 2, 2, 3, 1f, a, 4, b, 2, 0f, c, 2));
+        Assert.Throws<ArgumentException>(() => ManagedGemm.Gemm(true, false, 2, 2, 3, 1f, a, 3, b, 2, 0f, c, 2));
+        Assert.Throws<ArgumentException>(() => ManagedGemm.Gemm(false, false, 2, 2, 3, 1f, a, 3, b, 2, 0f, new float[3], 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ManagedGemm.Gemm(false, false, -1, 2, 3, 1f, a, 3, b, 2, 0f, c, 2));
+        if (OpenBlas.IsAvailable)
+            Assert.Throws<ArgumentException>(() => OpenBlas.Gemm(false, false, 2, 2, 3, 1f, a, 4, b, 2, 0f, c, 2));
+    }
+
+    /// <summary>Random operands with row strides padded by <c>pad</c>, and the double-precision answer to check against.</summary>
+    private sealed class Problem<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public required bool TransA, TransB;
+        public required int M, N, K, Lda, Ldb, Ldc;
+        public required T[] A, B, C;
+
+        public static Problem<T> Random(Random rng, bool transA, bool transB, int m, int n, int k, int pad)
+        {
+            int rowsA = transA ? k : m, colsA = transA ? m : k;
+            int rowsB = transB ? n : k, colsB = transB ? k : n;
+            int lda = colsA + pad, ldb = colsB + pad, ldc = n + pad;
+            return new Problem<T>
+            {
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc,
+                A = Fill(rng, rowsA * lda), B = Fill(rng, rowsB * ldb), C = Fill(rng, m * ldc),
+            };
+        }
+
+        private static T[] Fill(Random rng, int length)
+        {
+            var x = new T[length];
+            for (int i = 0; i < length; i++) x[i] = T.CreateTruncating(rng.NextDouble() * 2 - 1);
+            return x;
+        }
+
+        private double OpA(int i, int p) => double.CreateTruncating(TransA ? A[p * Lda + i] : A[i * Lda + p]);
+        private double OpB(int p, int j) => double.CreateTruncating(TransB ? B[j * Ldb + p] : B[p * Ldb + j]);
+
+        /// <summary>
+        /// The exact-ish answer at (i, j) and the scale of its rounding error: Σ|α·a·b| + |β·c|. α = 0 or β = 0 drop
+        /// their term entirely, as BLAS does, so NaN in C never reaches a β = 0 result.
+        /// </summary>
+        private (double Value, double Scale) Reference(int i, int j, double alpha, double beta)
+        {
+            double sum = 0, abs = 0;
+            for (int p = 0; p < K; p++)
+            {
+                double prod = OpA(i, p) * OpB(p, j);
+                sum += prod;
+                abs += Math.Abs(prod);
+            }
+            double c = double.CreateTruncating(C[i * Ldc + j]);
+            double value = (alpha == 0 ? 0 : alpha * sum) + (beta == 0 ? 0 : beta * c);
+            double scale = Math.Abs(alpha) * abs + (beta == 0 ? 0 : Math.Abs(beta * c));
+            return (value, scale);
+        }
+
+        private static double Tolerance => typeof(T) == typeof(float) ? 1e-4 : 1e-12;
+
+        public void AssertClose(T[] actual, double alpha, double beta, string what)
+        {
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++)
+                {
+                    var (want, scale) = Reference(i, j, alpha, beta);
+                    double got = double.CreateTruncating(actual[i * Ldc + j]);
+                    if (!(Math.Abs(got - want) <= Tolerance * scale + 1e-30))
+                        Assert.Fail($"{what}, transA={TransA} transB={TransB}, {typeof(T).Name}: C[{i},{j}] = {got}, expected {want} (scale {scale})");
+                }
+            AssertPaddingUntouched(actual, what);
+        }
+
+        /// <summary>Compares two results with each other, to the tolerance the reference would allow.</summary>
+        public void AssertClose(T[] actual, T[] expected, double alpha, double beta, string what)
+        {
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++)
+                {
+                    var (_, scale) = Reference(i, j, alpha, beta);
+                    double got = double.CreateTruncating(actual[i * Ldc + j]), want = double.CreateTruncating(expected[i * Ldc + j]);
+                    if (!(Math.Abs(got - want) <= Tolerance * scale + 1e-30))
+                        Assert.Fail($"{what}, transA={TransA} transB={TransB}, {typeof(T).Name}: C[{i},{j}] = {got} vs {want} (scale {scale})");
+                }
+        }
+
+        /// <summary>The padding past each row of C is not part of C and must come back as it went in.</summary>
+        private void AssertPaddingUntouched(T[] actual, string what)
+        {
+            for (int i = 0; i < M; i++)
+                for (int j = N; j < Ldc; j++)
+                    if (!actual[i * Ldc + j].Equals(C[i * Ldc + j]))
+                        Assert.Fail($"{what}: the padding C[{i},{j}] past row {i} was written");
+        }
+    }
+}
