@@ -43,8 +43,8 @@ public static class OpGradCheckCases
         Tensor AwayFromZero(Backend b, Rng rng) => AwayFromZeroOf(b, rng, 4, 5);
 
         Unary("neg", x => x.Neg(), Any);
-        Unary("scale", x => x.Scale(-1.7), Any);
-        Unary("add_scalar", x => x.AddScalar(0.3), Any);
+        Unary("scale_by_constant", x => x.Scale(-1.7), Any);
+        Unary("add_constant", x => x.AddScalar(0.3), Any);
         Unary("exp", x => x.Exp(), Any);
         Unary("log", x => x.Log(), Positive);
         Unary("sigmoid", x => x.Sigmoid(), Any);
@@ -59,7 +59,7 @@ public static class OpGradCheckCases
         foreach (var (op, name) in new (Func<Var, Var, Var>, string)[]
                  { ((a, c) => a + c, "add"), ((a, c) => a - c, "sub"), ((a, c) => a * c, "mul"), ((a, c) => a / c, "div") })
         {
-            foreach (var (rows, cols, shape) in new[] { (4, 5, "same"), (1, 5, "row"), (4, 1, "column"), (1, 1, "scalar") })
+            foreach (var (rows, cols, shape) in new[] { (4, 5, "same_shape"), (1, 5, "row_broadcast"), (4, 1, "column_broadcast"), (1, 1, "1x1") })
             {
                 cases.Add(new($"{name}_{shape}", (b, rng) =>
                 {

@@ -1,0 +1,72 @@
+using Engine.Cpu;
+
+namespace Engine.Autograd.Tests;
+
+/// <summary>Loss values against formulas computed directly in double.</summary>
+public class LossTests
+{
+    private static readonly Backend B = CpuBackend.Shared;
+
+    private static Var Matrix(double[] values, int rows, int cols) => Var.Constant(B.FromArray(values, rows, cols));
+
+    [Fact]
+    public void Bpr_in_natural_log_and_log2()
+    {
+        double[] pos = [2.0, -1.0, 0.5], neg = [1.0, 0.5, 0.5];
+        double expected = -Enumerable.Range(0, 3).Average(i => Math.Log(1 / (1 + Math.Exp(-(pos[i] - neg[i])))));
+        var p = Matrix(pos, 3, 1);
+        var n = Matrix(neg, 3, 1);
+        Assert.Equal(expected, Losses.Bpr(p, n).Value.Item(), 12);
+        Assert.Equal(expected / Math.Log(2), Losses.Bpr(p, n, base2: true).Value.Item(), 12);
+    }
+
+    [Fact]
+    public void Bpr_is_finite_for_huge_score_gaps()
+    {
+        var p = Matrix([-1000.0], 1, 1);
+        var n = Matrix([1000.0], 1, 1);
+        Assert.Equal(2000.0, Losses.Bpr(p, n).Value.Item(), 9);
+    }
+
+    [Fact]
+    public void InfoNce_equals_a_direct_log_softmax_of_the_diagonal()
+    {
+        var rng = new Rng(7);
+        int n = 6, d = 4;
+        double tau = 0.2;
+        var a = rng.NormalArray(n * d, 0, 1);
+        var c = rng.NormalArray(n * d, 0, 1);
+        double expected = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var logits = new double[n];
+            for (int j = 0; j < n; j++)
+                for (int k = 0; k < d; k++) logits[j] += a[i * d + k] * c[j * d + k] / tau;
+            double lse = Math.Log(logits.Sum(Math.Exp));
+            expected -= (logits[i] - lse) / n;
+        }
+        Assert.Equal(expected, Losses.InfoNce(Matrix(a, n, d), Matrix(c, n, d), tau).Value.Item(), 10);
+    }
+
+    [Fact]
+    public void Gaussian_log_likelihood_matches_its_formula()
+    {
+        double[] mu = [0.5, -1, 2, 0], logVar = [0.1, -0.3, 0, 1], y = [1, -1, 0.5, 2];
+        double expected = 0;
+        for (int r = 0; r < 2; r++)
+            for (int c = 0; c < 2; c++)
+            {
+                int i = r * 2 + c;
+                expected += (-(mu[i] - y[i]) * (mu[i] - y[i]) / (2 * Math.Exp(logVar[i])) - logVar[i] / 2) / 2;
+            }
+        var value = Losses.GaussianLogLikelihood(Matrix(mu, 2, 2), Matrix(logVar, 2, 2), Matrix(y, 2, 2)).Value.Item();
+        Assert.Equal(expected, value, 12);
+    }
+
+    [Fact]
+    public void Mean_squared_error()
+    {
+        var value = Losses.MeanSquaredError(Matrix([1, 2, 3, 4], 2, 2), Matrix([1, 0, 3, 1], 2, 2)).Value.Item();
+        Assert.Equal((0 + 4 + 0 + 9) / 4.0, value, 12);
+    }
+}
