@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Engine.Cpu;
 
@@ -21,8 +23,26 @@ public sealed partial class CpuBackend
             if (beta == T.Zero) yr.Clear();
             else if (beta != T.One) TensorPrimitives.Multiply(yr, beta, yr);
             for (int e = rowPtr[r]; e < rowPtr[r + 1]; e++)
-                TensorPrimitives.MultiplyAdd(x.AsSpan(colIdx[e] * cols, cols), values[e], yr, yr);
+                Axpy(values[e], x.AsSpan(colIdx[e] * cols, cols), yr);
         });
+    }
+
+    /// <summary>
+    /// y += a·x. Inlined vector loop: rows of an embedding table are short (64 wide), so a library call's fixed cost
+    /// per non-zero would dominate the product.
+    /// </summary>
+    private static void Axpy<T>(T a, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var av = Vector256.Create(a);
+            ref T xs = ref MemoryMarshal.GetReference(x);
+            ref T ys = ref MemoryMarshal.GetReference(y);
+            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                (Vector256.LoadUnsafe(ref ys, (nuint)i) + av * Vector256.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
+        }
+        for (; i < x.Length; i++) y[i] += a * x[i];
     }
 
     protected override void GatherRowsCore(Tensor src, Tensor index, Tensor dst)
