@@ -46,9 +46,9 @@ public abstract partial class Backend : IDisposable
     /// <summary>A tensor of <paramref name="dtype"/> holding <paramref name="data"/> converted from double.</summary>
     public Tensor FromDoubles(double[] data, int rows, int cols, DType dtype)
     {
-        var t = Allocate(rows, cols, dtype);
         if ((long)rows * cols != data.Length)
             throw new EngineException(nameof(FromDoubles), $"{data.Length} elements do not fill {rows}×{cols}");
+        var t = Allocate(rows, cols, dtype);
         Upload<double>(data, t);
         return t;
     }
@@ -86,6 +86,8 @@ public abstract partial class Backend : IDisposable
     public void Fill(Tensor t, double value)
     {
         Own(nameof(Fill), t);
+        if (t.DType == DType.Int32 && (value != Math.Floor(value) || value < int.MinValue || value > int.MaxValue))
+            throw new EngineException(nameof(Fill), $"{value} is not an int32 value, but the {t.Shape} tensor is int32");
         FillCore(t, value);
     }
 
@@ -257,8 +259,10 @@ public abstract partial class Backend : IDisposable
     {
         Floating(nameof(CopyBlock), src, dst);
         SameDType(nameof(CopyBlock), src, dst);
-        if (rows < 0 || cols < 0 || srcRow < 0 || srcCol < 0 || dstRow < 0 || dstCol < 0 ||
-            srcRow + rows > src.Rows || srcCol + cols > src.Cols || dstRow + rows > dst.Rows || dstCol + cols > dst.Cols)
+        // Compared as rows > src.Rows − srcRow rather than srcRow + rows > src.Rows, which can overflow.
+        if (rows < 0 || cols < 0 || srcRow < 0 || srcCol < 0 || dstRow < 0 || dstCol < 0 || srcRow > src.Rows || dstRow > dst.Rows ||
+            srcCol > src.Cols || dstCol > dst.Cols || rows > src.Rows - srcRow || cols > src.Cols - srcCol ||
+            rows > dst.Rows - dstRow || cols > dst.Cols - dstCol)
             throw new EngineException(nameof(CopyBlock),
                 $"a {rows}×{cols} block from ({srcRow}, {srcCol}) of {src.Shape} to ({dstRow}, {dstCol}) of {dst.Shape} does not fit");
         CopyBlockCore(src, srcRow, srcCol, dst, dstRow, dstCol, rows, cols, accumulate);
@@ -290,7 +294,7 @@ public abstract partial class Backend : IDisposable
         Floating(name, x, y);
         SameDType(name, x, y);
         SameShape(name, x, y);
-        SoftmaxRowsCore(x, y, log);
+        if (x.Length > 0) SoftmaxRowsCore(x, y, log);
     }
 
     /// <summary>dx += the gradient of <see cref="SoftmaxRows"/> given its output y.</summary>
@@ -300,7 +304,7 @@ public abstract partial class Backend : IDisposable
         Floating(name, y, dy, dx);
         SameDType(name, y, dy, dx);
         SameShape(name, y, dy, dx);
-        SoftmaxRowsBackwardCore(y, dy, dx, log);
+        if (y.Length > 0) SoftmaxRowsBackwardCore(y, dy, dx, log);
     }
 
     /// <summary>

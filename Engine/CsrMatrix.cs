@@ -9,6 +9,7 @@ namespace Engine;
 public sealed class CsrMatrix : IDisposable
 {
     private CsrMatrix? transpose;
+    private bool ownsTranspose; // the matrix that built the transpose frees it; the transpose never frees its source
 
     private CsrMatrix(Backend backend, DType dtype, int rows, int cols, int[] rowPtr, int[] colIdx, double[] values)
     {
@@ -101,6 +102,7 @@ public sealed class CsrMatrix : IDisposable
                 rowIndex[e] = r;
         transpose = FromCoo(Backend, Cols, Rows, HostColIdx.ToArray(), rowIndex, HostValues.ToArray(), DType);
         transpose.transpose = this;
+        ownsTranspose = true;
         return transpose;
     }
 
@@ -129,11 +131,11 @@ public sealed class CsrMatrix : IDisposable
         RowPtr.Dispose();
         ColIdx.Dispose();
         Values.Dispose();
-        if (transpose is { } t)
+        if (ownsTranspose && transpose is { } t)
         {
-            transpose = null;
             t.transpose = null;
             t.Dispose();
         }
+        transpose = null;
     }
 }

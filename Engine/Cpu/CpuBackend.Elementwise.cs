@@ -26,7 +26,9 @@ public sealed partial class CpuBackend
                 case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
                 case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
                 case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
-                case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
+                case UnaryOp.Tanh: // element by element: the vectorised library tanh loses accuracy near 0
+                    for (int i = 0; i < x.Length; i++) y[i] = T.Tanh(x[i]);
+                    break;
                 case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
                 case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
                 case UnaryOp.Relu:

@@ -144,6 +144,10 @@ public sealed partial class CpuBackend
         else SoftmaxRows(x, Data<double>(x), Data<double>(y), log);
     }
 
+    /// <summary>
+    /// softmax = exp(x − max) / Σ exp(x − max); log-softmax = (x − max) − log Σ exp(x − max). Subtracting a
+    /// rounded log-sum-exp instead would cost accuracy in proportion to the size of the largest logit.
+    /// </summary>
     private static void SoftmaxRows<T>(Tensor xt, T[] x, T[] y, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int cols = xt.Cols;
@@ -151,9 +155,16 @@ public sealed partial class CpuBackend
         {
             var xr = x.AsSpan(r * cols, cols);
             var yr = y.AsSpan(r * cols, cols);
-            T lse = LogSumExp<T>(xr);
-            TensorPrimitives.Subtract(xr, lse, yr);
-            if (!log) TensorPrimitives.Exp(yr, yr);
+            T max = TensorPrimitives.Max<T>(xr);
+            TensorPrimitives.Subtract(xr, max, yr);
+            T sum = T.Zero;
+            foreach (var v in yr) sum += T.Exp(v);
+            if (log)
+            {
+                TensorPrimitives.Subtract(yr, T.Log(sum), yr);
+                return;
+            }
+            for (int c = 0; c < cols; c++) yr[c] = T.Exp(yr[c]) / sum;
         });
     }
 

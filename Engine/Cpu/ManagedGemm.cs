@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using X86Fma = System.Runtime.Intrinsics.X86.Fma;
 
 namespace Engine.Cpu;
@@ -13,13 +14,15 @@ namespace Engine.Cpu;
 /// The structure is the usual Goto/BLIS one. op(B) is cut into kc×nc panels and op(A) into mc×kc blocks; both are
 /// packed into contiguous, zero-padded micro-panels (MR rows of A, NR columns of B, interleaved along k) so the
 /// micro-kernel reads both with unit stride, whatever the transposes were. The micro-kernel keeps an MR×NR tile of C
-/// in registers (6 rows × 2 vectors) and walks k with one broadcast of A and two vector loads of B per row step.
+/// in registers (6 rows × 2 vectors) and walks k with one broadcast of A and two vector loads of B per step.
 /// kc is sized so a B micro-panel stays in L1 while the micro-kernel runs down the A block, and mc so the A block
-/// stays in L2.
+/// stays in L2. One departure: when C is narrow (a panel of B fits in half of L2, as in the n = 64 products of a
+/// neural network's layers), packing A would cost as much as using it, so the kernel reads A in place instead.
 ///
-/// Threads split the tiles of C, never k, and every tile runs the same micro-kernel (edge tiles go through a padded
-/// scratch tile), so each element of C is summed in an order fixed by kc alone: results are bit-identical whatever
-/// the thread count.
+/// Threads split the tiles of C, never k, and every tile runs the same arithmetic (edge tiles go through a padded
+/// scratch tile; A in place or packed holds the same values), so each element of C is a chain of fused multiply-adds
+/// in k order, restarted at every kc boundary: fixed by kc alone. Results are bit-identical whatever the thread count,
+/// and the 256- and 512-bit kernels agree bit for bit too.
 /// </summary>
 internal static unsafe class ManagedGemm
 {
@@ -32,8 +35,14 @@ internal static unsafe class ManagedGemm
         Vector512,
     }
 
-    /// <summary>Products smaller than this many multiply-adds run on the calling thread only.</summary>
-    private const long ParallelThreshold = 1L << 20;
+    /// <summary>When a packed panel of B fits in this many bytes (half of L2), A is read in place rather than packed.</summary>
+    private const int DirectABudget = 256 * 1024;
+
+    /// <summary>
+    /// Products smaller than this many multiply-adds run on the calling thread only: waking a second thread costs
+    /// some 10–20 µs, about what 4M multiply-adds take on one core.
+    /// </summary>
+    private const long ParallelThreshold = 1L << 22;
 
     /// <summary>Bytes of L2 the packed A block may fill (half of a 1 MiB L2, leaving room for C and B traffic).</summary>
     private const int L2Budget = 512 * 1024;
@@ -80,7 +89,7 @@ internal static unsafe class ManagedGemm
                 ScaleC(m, n, beta, pc, ldc);
                 return;
             }
-            new Job<T>(Tiling.For<T>(kernel), maxThreads, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc).Run();
+            new Job<T>(Tilings<T>.For(kernel), maxThreads, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc).Run();
         }
     }
 
@@ -123,16 +132,24 @@ internal static unsafe class ManagedGemm
     // ------------------------------------------------------------------ blocking
 
     /// <summary>The micro-tile (mr×nr) and cache blocks (kc, mc, nc) for one kernel and element type.</summary>
-    private sealed record Tiling(Kernel Kernel, int Mr, int Nr, int Kc, int Mc, int Nc)
+    private sealed record Tiling(Kernel Kernel, int Mr, int Nr, int Kc, int Mc, int Nc);
+
+    private static class Tilings<T> where T : unmanaged
     {
-        public static Tiling For<T>(Kernel kernel) where T : unmanaged => kernel switch
+        // kc = 256 keeps a B micro-panel (kc·nr elements: 32 KiB for 512-bit floats) within a 48 KiB L1.
+        private static readonly Tiling Scalar = Make(Kernel.Scalar, ScalarMr, ScalarNr, 256);
+        // (Count throws for element types vectors do not support; those only ever use the scalar kernel.)
+        private static readonly Tiling V256 = Vector256<T>.IsSupported ? Make(Kernel.Vector256, 6, 2 * Vector256<T>.Count, 256) : Scalar;
+        private static readonly Tiling V512 = Vector512<T>.IsSupported ? Make(Kernel.Vector512, 6, 2 * Vector512<T>.Count, 256) : Scalar;
+
+        public static Tiling For(Kernel kernel) => kernel switch
         {
-            Kernel.Vector256 => Make<T>(kernel, 6, 2 * Vector256<T>.Count, 256),
-            Kernel.Vector512 => Make<T>(kernel, 6, 2 * Vector512<T>.Count, 256),
-            _ => Make<T>(kernel, ScalarMr, ScalarNr, 256),
+            Kernel.Vector256 => V256,
+            Kernel.Vector512 => V512,
+            _ => Scalar,
         };
 
-        private static Tiling Make<T>(Kernel kernel, int mr, int nr, int kc) where T : unmanaged
+        private static Tiling Make(Kernel kernel, int mr, int nr, int kc)
         {
             int mc = Math.Max(mr, L2Budget / (kc * sizeof(T)) / mr * mr);
             return new Tiling(kernel, mr, nr, kc, mc, 4096 / nr * nr);
@@ -156,8 +173,9 @@ internal static unsafe class ManagedGemm
 
         // The panel in progress: set by Run before each round of tasks, read by the tasks.
         private T* _packedB;
-        private int _jc, _nc, _pc, _kc, _stripsPerTask, _tasksPerBlock;
+        private int _jc, _nc, _pc, _kc, _mc, _stripsPerTask, _tasksPerBlock;
         private T _betaNow;
+        private bool _directA;
 
         public Job(Tiling tiling, int maxThreads, bool transA, bool transB, int m, int n, int k,
             T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
@@ -174,16 +192,25 @@ internal static unsafe class ManagedGemm
         public void Run()
         {
             var t = _t;
-            _packedB = Allocate<T>((nint)t.Kc * RoundUp(Math.Min(t.Nc, _n), t.Nr));
+            _packedB = Allocate<T>((nint)Math.Min(t.Kc, _k) * RoundUp(Math.Min(t.Nc, _n), t.Nr));
             try
             {
                 for (_jc = 0; _jc < _n; _jc += t.Nc)
                 {
                     _nc = Math.Min(t.Nc, _n - _jc);
-                    int strips = Ceil(_nc, t.Nr), blocks = Ceil(_m, t.Mc);
-                    // Cut the strips so there are a few tasks per thread when the row blocks alone are too few
-                    // (short, wide C); which tiles share a task never changes what is summed.
+                    int strips = Ceil(_nc, t.Nr);
+                    // Packing A is a pass over all of it for every panel of B; when C is narrow, each packed element
+                    // would be used only a few times, and the packing costs as much as the multiplying. Then the
+                    // kernel reads A in place, tile by tile, and the whole (small) packed B panel stays in L2.
+                    _directA = (long)t.Kc * strips * t.Nr * sizeof(T) <= DirectABudget;
+                    // A few tasks per thread, so that uneven ones even out. Row blocks are cut evenly (at most mc,
+                    // which only bounds the packed block); unpacked, they may be cut finer. When rows alone cannot
+                    // make enough tasks (short, wide C), the strips are shared out too. None of this changes what
+                    // is summed for any element, only who sums it.
                     int wanted = _threads == 1 ? 1 : 4 * _threads;
+                    int blocks = Math.Max(Ceil(_m, t.Mc), _directA ? Math.Min(wanted, Ceil(_m, t.Mr)) : 1);
+                    _mc = RoundUp(Ceil(_m, blocks), t.Mr);
+                    blocks = Ceil(_m, _mc);
                     _stripsPerTask = blocks >= wanted ? strips : Math.Max(1, strips / Ceil(wanted, blocks));
                     _tasksPerBlock = Ceil(strips, _stripsPerTask);
                     for (_pc = 0; _pc < _k; _pc += t.Kc)
@@ -244,48 +271,88 @@ internal static unsafe class ManagedGemm
 
         private Scratch NewScratch()
         {
+            // Sized for this call's blocks, not the largest possible, so small products allocate little.
             var t = _t;
-            nint packed = (nint)t.Mc * t.Kc;
+            nint packed = (nint)RoundUp(Math.Min(t.Mc, _m), t.Mr) * Math.Min(t.Kc, _k);
             var p = Allocate<T>(packed + t.Mr * t.Nr);
             return new Scratch { PackedA = p, Tile = p + packed, Block = -1 };
         }
 
         private static void FreeScratch(Scratch s) => NativeMemory.AlignedFree(s.PackedA);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private Scratch RunTask(int task, Scratch s)
         {
             var t = _t;
             int block = task / _tasksPerBlock, firstStrip = task % _tasksPerBlock * _stripsPerTask;
-            int ic = block * t.Mc, mc = Math.Min(t.Mc, _m - ic);
+            int ic = block * _mc, mc = Math.Min(_mc, _m - ic);
+            // Read in place, A's full row tiles need no packing; a last tile cut short by the edge of C still does,
+            // since the kernel reads all mr rows.
+            int packedFrom = _directA ? mc / t.Mr * t.Mr : 0;
             if (s.Block != block)
             {
-                PackA(ic, mc, s.PackedA);
+                if (packedFrom < mc) PackA(ic + packedFrom, mc - packedFrom, s.PackedA);
                 s.Block = block;
             }
             int lastStrip = Math.Min(Ceil(_nc, t.Nr), firstStrip + _stripsPerTask);
-            for (int strip = firstStrip; strip < lastStrip; strip++)
+            if (_directA)
             {
-                int j = strip * t.Nr, nr = Math.Min(t.Nr, _nc - j);
-                T* bPanel = _packedB + (nint)strip * _kc * t.Nr;
+                // Row tile by row tile, each over all the task's strips: the tile's slice of A is read from memory once
+                // and reused from L1, while the packed B panel stays in L2.
                 for (int i = 0; i < mc; i += t.Mr)
                 {
-                    int mr = Math.Min(t.Mr, mc - i);
-                    T* aPanel = s.PackedA + (nint)i * _kc;
-                    T* c = _c + (ic + i) * _ldc + _jc + j;
-                    if (mr == t.Mr && nr == t.Nr)
-                        MicroKernel(aPanel, bPanel, c, _ldc);
-                    else
-                        EdgeTile(aPanel, bPanel, c, mr, nr, s.Tile);
+                    var panel = i < packedFrom
+                        ? (_transA ? new Panel(_a + _pc * _lda + ic + i, 1, _lda) : new Panel(_a + (ic + i) * _lda + _pc, _lda, 1))
+                        : new Panel(s.PackedA + (nint)(i - packedFrom) * _kc, 1, t.Mr);
+                    if (!_transA) PrefetchRows(ic + i + t.Mr, Math.Min(t.Mr, packedFrom - i - t.Mr));
+                    for (int strip = firstStrip; strip < lastStrip; strip++)
+                        Tile(panel, strip, ic + i, Math.Min(t.Mr, mc - i), s.Tile);
                 }
             }
+            else
+            {
+                // BLIS order: one B strip at a time stays in L1 while the packed A block streams from L2.
+                for (int strip = firstStrip; strip < lastStrip; strip++)
+                    for (int i = 0; i < mc; i += t.Mr)
+                        Tile(new Panel(s.PackedA + (nint)i * _kc, 1, t.Mr), strip, ic + i, Math.Min(t.Mr, mc - i), s.Tile);
+            }
             return s;
+        }
+
+        /// <summary>
+        /// Starts loading rows [first, first+count) of A over the current k slice. Row slices are only kc elements
+        /// long, too short for the hardware prefetcher to pick up before they are read.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void PrefetchRows(int first, int count)
+        {
+            if (!Sse.IsSupported) return;
+            for (int r = first; r < first + count; r++)
+            {
+                byte* row = (byte*)(_a + r * _lda + _pc);
+                for (nint off = 0; off < (nint)_kc * sizeof(T); off += 64) Sse.Prefetch0(row + off);
+            }
+        }
+
+        /// <summary>The tile of C at row <paramref name="row"/> (mr of them valid) and strip <paramref name="strip"/> of the panel.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Tile(Panel a, int strip, int row, int mr, T* scratch)
+        {
+            int j = strip * _t.Nr, nr = Math.Min(_t.Nr, _nc - j);
+            T* b = _packedB + (nint)strip * _kc * _t.Nr;
+            T* c = _c + row * _ldc + _jc + j;
+            if (mr == _t.Mr && nr == _t.Nr)
+                MicroKernel(a, b, c, _ldc);
+            else
+                EdgeTile(a, b, c, mr, nr, scratch);
         }
 
         /// <summary>
         /// A tile cut short by the edge of C: the full micro-kernel runs on a padded copy, so edge elements are summed
         /// exactly as interior ones are.
         /// </summary>
-        private void EdgeTile(T* aPanel, T* bPanel, T* c, int mr, int nr, T* tile)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void EdgeTile(Panel aPanel, T* bPanel, T* c, int mr, int nr, T* tile)
         {
             int tnr = _t.Nr;
             new Span<T>(tile, _t.Mr * tnr).Clear();
@@ -297,14 +364,21 @@ internal static unsafe class ManagedGemm
                 new Span<T>(tile + r * tnr, nr).CopyTo(new Span<T>(c + r * _ldc, nr));
         }
 
-        private void MicroKernel(T* a, T* b, T* c, nint ldc)
+        private void MicroKernel(Panel a, T* b, T* c, nint ldc)
         {
             switch (_t.Kernel)
             {
-                case Kernel.Vector512: Kernel512(_kc, a, b, c, ldc, _alpha, _betaNow); break;
-                case Kernel.Vector256: Kernel256(_kc, a, b, c, ldc, _alpha, _betaNow); break;
-                default: KernelScalar(_kc, a, b, c, ldc, _alpha, _betaNow); break;
+                case Kernel.Vector512: Kernel512(_kc, a.Start, a.RowStride, a.ColStride, b, c, ldc, _alpha, _betaNow); break;
+                case Kernel.Vector256: Kernel256(_kc, a.Start, a.RowStride, a.ColStride, b, c, ldc, _alpha, _betaNow); break;
+                default: KernelScalar(_kc, a.Start, a.RowStride, a.ColStride, b, c, ldc, _alpha, _betaNow); break;
             }
+        }
+
+        /// <summary>Where the kernel finds an mr×kc slice of op(A): element (r, p) at Start[r·RowStride + p·ColStride].</summary>
+        private readonly struct Panel(T* start, nint rowStride, nint colStride)
+        {
+            public readonly T* Start = start;
+            public readonly nint RowStride = rowStride, ColStride = colStride;
         }
 
         // -------------------------------------------------------------- packing
@@ -313,15 +387,18 @@ internal static unsafe class ManagedGemm
         /// Packs rows [ic, ic+mc) × columns [pc, pc+kc) of op(A) as mr-row micro-panels: element (r, p) of a panel at
         /// p·mr + r, rows past the edge zero.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackA(int ic, int mc, T* dst)
         {
             int mr = _t.Mr, kc = _kc;
-            for (int i = 0; i < mc; i += mr, dst += (nint)mr * kc)
+            nint panel = (nint)mr * kc;
+            if (!_transA)
             {
-                int rows = Math.Min(mr, mc - i);
-                if (!_transA)
+                // op(A)(i, p) = a[i·lda + p]: each row is contiguous in p; scatter it down its panel's column.
+                for (int i = 0; i < mc; i += mr, dst += panel)
                 {
-                    // op(A)(i, p) = a[i·lda + p]: each row is contiguous in p; scatter it down the panel's column.
+                    int rows = Math.Min(mr, mc - i);
+                    PrefetchRows(ic + i + mr, Math.Min(mr, mc - i - mr));
                     for (int r = 0; r < rows; r++)
                     {
                         T* src = _a + (ic + i + r) * _lda + _pc;
@@ -331,15 +408,24 @@ internal static unsafe class ManagedGemm
                     for (int r = rows; r < mr; r++)
                         for (int p = 0; p < kc; p++) dst[p * mr + r] = T.Zero;
                 }
-                else
+            }
+            else
+            {
+                // op(A)(i, p) = a[p·lda + i]: each panel wants mr contiguous elements of a's row p. Walk a row at a
+                // time, handing its slices to every panel: going panel by panel instead would stride down kc rows per
+                // panel, and with a power-of-two lda those rows all land in the same cache sets and evict each other.
+                int full = mc / mr * mr;
+                for (int p = 0; p < kc; p++)
                 {
-                    // op(A)(i, p) = a[p·lda + i]: the panel's rows for one p are already contiguous.
-                    T* src = _a + _pc * _lda + ic + i;
-                    T* d = dst;
-                    for (int p = 0; p < kc; p++, src += _lda, d += mr)
+                    T* src = _a + (_pc + p) * _lda + ic;
+                    T* d = dst + p * mr;
+                    int i = 0;
+                    for (; i < full; i += mr, d += panel)
+                        for (int r = 0; r < mr; r++) d[r] = src[i + r];
+                    if (i < mc)
                     {
-                        for (int r = 0; r < rows; r++) d[r] = src[r];
-                        for (int r = rows; r < mr; r++) d[r] = T.Zero;
+                        for (int r = 0; r < mc - i; r++) d[r] = src[i + r];
+                        for (int r = mc - i; r < mr; r++) d[r] = T.Zero;
                     }
                 }
             }
@@ -349,6 +435,7 @@ internal static unsafe class ManagedGemm
         /// Packs strips [first, end) of the current kc×nc panel of op(B) as nr-column micro-panels: element (p, j) of a
         /// strip at p·nr + j, columns past the edge zero.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackBStrips(int first, int end)
         {
             int nr = _t.Nr, kc = _kc;
@@ -384,42 +471,50 @@ internal static unsafe class ManagedGemm
 
     // ------------------------------------------------------------------ micro-kernels
     //
-    // Each computes one full mr×nr tile: acc = Σ_p a[p·mr + r]·b[p·nr + j] over the kc steps, summed in p order from
-    // zero, then C = α·acc + β·C (β = 0 leaves C unread). The accumulators are named locals, not an array, so the JIT
-    // keeps all of them in registers.
+    // The kernels and the loops around them are compiled fully optimised from the first call: tiered compilation
+    // would otherwise run them as unoptimised tier-0 code (for vectors, some 30 times slower) for the first hundred
+    // milliseconds or so of a process, which is all a short benchmark or test ever sees.
+    //
+    // Each computes one full mr×nr tile: acc = Σ_p a[r·rs + p·cs]·b[p·nr + j] over the kc steps, summed in p order
+    // from zero, then C = α·acc + β·C (β = 0 leaves C unread). The accumulators are named locals, not an array, so the
+    // JIT keeps all of them in registers. A is read through strides so the same kernel (and so the same arithmetic)
+    // serves packed panels (rs = 1, cs = mr) and A in place.
 
     private const int ScalarMr = 4, ScalarNr = 4;
 
-    private static void KernelScalar<T>(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelScalar<T>(int kc, T* a, nint rs, nint cs, T* b, T* c, nint ldc, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* acc = stackalloc T[ScalarMr * ScalarNr];
         for (int i = 0; i < ScalarMr * ScalarNr; i++) acc[i] = T.Zero;
-        for (int p = 0; p < kc; p++, a += ScalarMr, b += ScalarNr)
+        for (int p = 0; p < kc; p++, a += cs, b += ScalarNr)
             for (int r = 0; r < ScalarMr; r++)
                 for (int j = 0; j < ScalarNr; j++)
-                    acc[r * ScalarNr + j] += a[r] * b[j];
+                    acc[r * ScalarNr + j] += a[r * rs] * b[j];
         for (int r = 0; r < ScalarMr; r++, c += ldc)
             for (int j = 0; j < ScalarNr; j++)
                 c[j] = beta == T.Zero ? alpha * acc[r * ScalarNr + j] : alpha * acc[r * ScalarNr + j] + beta * c[j];
     }
 
-    private static void Kernel256<T>(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256<T>(int kc, T* a, nint rs, nint cs, T* b, T* c, nint ldc, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint w = Vector256<T>.Count;
+        nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
         Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
                      c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++, a += 6, b += 2 * w)
+        for (int p = 0; p < kc; p++, a += cs, b += 2 * w)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + w);
             var x = Vector256.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
-            x = Vector256.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
-            x = Vector256.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
-            x = Vector256.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
-            x = Vector256.Create(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
-            x = Vector256.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector256.Create(a[rs]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector256.Create(a[r2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector256.Create(a[r3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector256.Create(a[r4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector256.Create(a[r5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
         }
         var va = Vector256.Create(alpha);
         Store(c, w, c00, c01, va, beta); c += ldc;
@@ -430,22 +525,24 @@ internal static unsafe class ManagedGemm
         Store(c, w, c50, c51, va, beta);
     }
 
-    private static void Kernel512<T>(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512<T>(int kc, T* a, nint rs, nint cs, T* b, T* c, nint ldc, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint w = Vector512<T>.Count;
+        nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
                      c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++, a += 6, b += 2 * w)
+        for (int p = 0; p < kc; p++, a += cs, b += 2 * w)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + w);
             var x = Vector512.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
-            x = Vector512.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
-            x = Vector512.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
-            x = Vector512.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
-            x = Vector512.Create(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
-            x = Vector512.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(a[rs]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector512.Create(a[r2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector512.Create(a[r3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(a[r4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(a[r5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
         }
         var va = Vector512.Create(alpha);
         Store(c, w, c00, c01, va, beta); c += ldc;
