@@ -52,6 +52,16 @@ public sealed class Tape : IDisposable
         return output;
     }
 
+    /// <summary>
+    /// Hands <paramref name="tensor"/> (an index or constant made for this step) to the current tape, which frees it
+    /// on disposal. Without a current tape the caller keeps it.
+    /// </summary>
+    public static Tensor Scoped(Tensor tensor)
+    {
+        if (current is not null) Output(tensor);
+        return tensor;
+    }
+
     /// <summary>Remembers how to send <paramref name="output"/>'s gradient to its inputs (only if it requires one).</summary>
     internal static void Record(Var output, Action backward)
     {

@@ -14,7 +14,8 @@ internal static class CliErrors
             return body();
         }
         catch (Exception e) when (e is EngineException or IOException or UnauthorizedAccessException or InvalidOperationException
-                                      or FormatException or DllNotFoundException or NotSupportedException)
+                                      or FormatException or DllNotFoundException or NotSupportedException
+                                      or Engine.Training.Data.DataFormatException or ArgumentException)
         {
             Console.Error.WriteLine($"sea: error: {e.Message}");
             return BadInput;

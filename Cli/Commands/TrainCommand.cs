@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Engine.IO;
+using Engine.Training;
+using Spectre.Console;
+
+namespace Engine.Cli;
+
+/// <summary><c>sea train</c>: trains a model, shows progress, prints the metrics table and writes metrics.json.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var defaults = new RunConfig();
+        var model = new Option<string>("--model") { Description = "lightgcn or mostpop", DefaultValueFactory = _ => defaults.Model };
+        model.AcceptOnlyFromAmong(RunConfig.Models);
+        var data = new Option<string?>("--data") { Description = "a MMRec dataset folder (default: the built-in synthetic dataset)" };
+        var layers = new Option<int>("--layers") { Description = "propagation layers", DefaultValueFactory = _ => defaults.Layers };
+        var reg = new Option<double>("--reg") { Description = "LightGCN's reg_weight", DefaultValueFactory = _ => defaults.Reg };
+        var lr = new Option<double>("--lr") { Description = "Adam's learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var epochs = new Option<int>("--epochs") { Description = "at most this many epochs", DefaultValueFactory = _ => defaults.Epochs };
+        var patience = new Option<int>("--patience") { Description = "early-stopping patience, in epochs without a better valid Recall@20", DefaultValueFactory = _ => defaults.Patience };
+        var seed = new Option<ulong>("--seed") { Description = "seed of initialisation and sampling", DefaultValueFactory = _ => defaults.Seed };
+        var batch = new Option<int>("--batch") { Description = "training pairs per batch", DefaultValueFactory = _ => defaults.Batch };
+        var output = new Option<string?>("--out") { Description = "folder for metrics.json" };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong(DeviceChoice.Names);
+        var command = new Command("train", "Trains a model with MMRec's protocol and reports the test metrics of the best-valid epoch.")
+        {
+            model, data, layers, reg, lr, epochs, patience, seed, batch, output, device,
+        };
+        command.SetAction(parse => Run(new RunConfig
+        {
+            Model = parse.GetValue(model)!,
+            Data = parse.GetValue(data),
+            Layers = parse.GetValue(layers),
+            Reg = parse.GetValue(reg),
+            LearningRate = parse.GetValue(lr),
+            Epochs = parse.GetValue(epochs),
+            Patience = parse.GetValue(patience),
+            Seed = parse.GetValue(seed),
+            Batch = parse.GetValue(batch),
+        }, parse.GetValue(device)!, parse.GetValue(output)));
+        return command;
+    }
+
+    public static int Run(RunConfig config, string deviceName, string? outputFolder)
+    {
+        var backend = DeviceChoice.Open(deviceName, Console.Error);
+        var load = Stopwatch.StartNew();
+        var data = config.LoadData();
+        Console.Error.WriteLine($"data: {data.Name}: {data.Users} users, {data.Items} items, {data.Train.Count}/{data.Valid.Count}/{data.Test.Count} train/valid/test ({load.Elapsed.TotalSeconds:0.0} s)");
+        using var model = config.BuildModel(data, backend);
+        var trainer = new Trainer(data, config.TrainerOptions);
+        var result = TrainingDisplay.Run(trainer, model);
+
+        var report = new MetricsReport(config.Model, data.Name, config.Seed, result.BestEpoch, result.EpochsRun,
+            result.Valid, result.Test, result.TrainSecondsPerEpoch, result.EvalSeconds, backend.Description, config,
+            result.History.Select(h => new EpochLine(h.Epoch, h.MeanLoss, h.TrainSeconds, h.EvalSeconds,
+                h.Valid.GetValueOrDefault("recall@20"), h.Valid.GetValueOrDefault("ndcg@20"))).ToList());
+        PrintMetrics(report);
+        if (outputFolder is not null)
+        {
+            var path = Path.Combine(outputFolder, "metrics.json");
+            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, BenchCommand.Json));
+            Console.WriteLine($"wrote {path}");
+        }
+        return CliErrors.Ok;
+    }
+
+    private static void PrintMetrics(MetricsReport r)
+    {
+        Console.WriteLine($"{r.Model} on {r.Dataset}, seed {r.Seed}: best valid epoch {r.BestEpoch} of {r.EpochsRun}, " +
+                          $"{r.TrainSecondsPerEpoch:0.00} s/epoch training, {r.EvalSeconds:0.00} s/evaluation");
+        var table = new Table().AddColumns("metric", "valid", "test");
+        foreach (var metric in new[] { "recall", "ndcg", "precision", "map" })
+            foreach (var key in r.Test.Keys.Where(k => k.StartsWith(metric + "@")))
+                table.AddRow(key, r.Valid.TryGetValue(key, out var v) ? v.ToString("0.0000") : "", r.Test[key].ToString("0.0000"));
+        AnsiConsole.Write(table);
+    }
+}
+
+/// <summary>metrics.json: the run's outcome and the whole configuration that produced it.</summary>
+internal sealed record MetricsReport(string Model, string Dataset, ulong Seed, int BestEpoch, int EpochsRun,
+    IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test, double TrainSecondsPerEpoch,
+    double EvalSeconds, string Device, RunConfig Config, IReadOnlyList<EpochLine> History);
+
+internal sealed record EpochLine(int Epoch, double Loss, double TrainSeconds, double EvalSeconds, double ValidRecall20, double ValidNdcg20);

@@ -1,0 +1,80 @@
+using Engine.Autograd;
+using Engine.Training.Sampling;
+
+namespace Engine.Training.Models;
+
+/// <summary>
+/// LightGCN as MMRec runs it: ID embeddings (Xavier uniform) for users and items, propagated over the normalised
+/// adjacency Â for L layers, the final embedding the mean of layers 0..L; BPR in natural log plus
+/// reg_weight × (squared L2 norms of the batch's layer-0 user, positive and negative embeddings) / (2 × batch).
+/// </summary>
+public sealed class LightGcn : RecommenderModel
+{
+    private readonly CsrMatrix adjacency;
+    private readonly Var userEmbedding;
+    private readonly Var itemEmbedding;
+
+    public LightGcn(Backend backend, int users, int items, CsrMatrix adjacency, int layers, double regWeight, Rng rng,
+        int dimension = 64, DType dtype = DType.Float32)
+    {
+        if (adjacency.Rows != users + items)
+            throw new ArgumentException($"the adjacency has {adjacency.Rows} nodes, but there are {users} users + {items} items");
+        if (layers < 0) throw new ArgumentOutOfRangeException(nameof(layers), layers, "cannot be negative");
+        this.adjacency = adjacency;
+        Users = users;
+        Layers = layers;
+        RegWeight = regWeight;
+        userEmbedding = Var.Parameter(Init.XavierUniform(backend, users, dimension, dtype, rng), "user_embedding");
+        itemEmbedding = Var.Parameter(Init.XavierUniform(backend, items, dimension, dtype, rng), "item_embedding");
+    }
+
+    public override string Name => "lightgcn";
+    public int Users { get; }
+    public int Layers { get; }
+    public double RegWeight { get; }
+    public override IReadOnlyList<Var> Parameters => [userEmbedding, itemEmbedding];
+
+    /// <summary>mean(E₀, ÂE₀, Â²E₀, …, Â^L E₀) over all nodes, users first.</summary>
+    private Var Propagate()
+    {
+        var layer = Ops.ConcatRows(userEmbedding, itemEmbedding);
+        var sum = layer;
+        for (int l = 0; l < Layers; l++)
+        {
+            layer = adjacency.Spmm(layer);
+            sum += layer;
+        }
+        return sum * (1.0 / (Layers + 1));
+    }
+
+    public override Var Loss(TrainingBatch batch)
+    {
+        var backend = userEmbedding.Backend;
+        var all = Propagate();
+        var users = Index(backend, batch.Users);
+        var positives = Index(backend, batch.PositiveItems);
+        var negatives = Index(backend, batch.NegativeItems);
+        var positiveNodes = Index(backend, Offset(batch.PositiveItems, Users));
+        var negativeNodes = Index(backend, Offset(batch.NegativeItems, Users));
+
+        var u = all.GatherRows(users);
+        var positiveScores = (u * all.GatherRows(positiveNodes)).Sum(dim: 1);
+        var negativeScores = (u * all.GatherRows(negativeNodes)).Sum(dim: 1);
+        var bpr = Losses.Bpr(positiveScores, negativeScores);
+
+        var squaredNorms = userEmbedding.GatherRows(users).Square().Sum()
+                         + itemEmbedding.GatherRows(positives).Square().Sum()
+                         + itemEmbedding.GatherRows(negatives).Square().Sum();
+        return bpr + squaredNorms * (RegWeight / (2.0 * batch.Count));
+    }
+
+    public override (Tensor Users, Tensor Items) RankingEmbeddings()
+    {
+        using var scope = Tape.Begin();
+        using var noGrad = Tape.NoGrad();
+        var all = Propagate();
+        return (all.SliceRows(0, Users).Value.Clone(), all.SliceRows(Users, all.Rows - Users).Value.Clone());
+    }
+
+    private static int[] Offset(int[] items, int offset) => Array.ConvertAll(items, i => i + offset);
+}
