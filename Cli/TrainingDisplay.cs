@@ -22,7 +22,7 @@ internal static class TrainingDisplay
         try
         {
             if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-                return trainer.Train(model, new SyncProgress(p => { if (p.LastEpoch is { } e && p.Batch == p.BatchesPerEpoch) Console.WriteLine(EpochLine(e)); }), cancel.Token);
+                return trainer.Train(model, new SyncProgress(p => { if (IsEpochEnd(p)) Console.WriteLine(EpochLine(p.LastEpoch!)); }), cancel.Token);
 
             TrainingResult? result = null;
             AnsiConsole.Live(new Markup("starting")).Start(live =>
@@ -30,7 +30,7 @@ internal static class TrainingDisplay
                 var last = DateTime.MinValue;
                 result = trainer.Train(model, new SyncProgress(p =>
                 {
-                    if (p.Batch == p.BatchesPerEpoch && p.LastEpoch is { } e && e.Epoch == p.Epoch) AnsiConsole.MarkupLine(Markup.Escape(EpochLine(e)));
+                    if (IsEpochEnd(p)) AnsiConsole.MarkupLine(Markup.Escape(EpochLine(p.LastEpoch!)));
                     if ((DateTime.UtcNow - last).TotalMilliseconds < 100) return;
                     last = DateTime.UtcNow;
                     live.UpdateTarget(new Markup(Markup.Escape(
@@ -45,6 +45,9 @@ internal static class TrainingDisplay
             Console.CancelKeyPress -= onCancel;
         }
     }
+
+    /// <summary>The report sent after an epoch's evaluation (batch reports carry the previous epoch's metrics).</summary>
+    private static bool IsEpochEnd(TrainingProgress p) => p.LastEpoch is { } e && e.Epoch == p.Epoch;
 
     private static string EpochLine(EpochReport e) =>
         $"epoch {e.Epoch,4}  loss {e.MeanLoss:0.00000}  train {e.TrainSeconds:0.00}s  eval {e.EvalSeconds:0.00}s  " +

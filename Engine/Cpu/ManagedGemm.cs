@@ -158,8 +158,9 @@ internal static unsafe class ManagedGemm
 
     /// <summary>
     /// One GEMM call, with α ≠ 0, k > 0 and C non-empty. For each kc×nc panel of op(B) (packed once, shared), the
-    /// tiles of C are handed out as tasks of one mc-row block × a run of nr-column strips; a task packs its A block
-    /// (reusing it when its previous task had the same block) and runs the micro-kernel over its tiles.
+    /// tiles of C are handed out as tasks of one row block × a run of nr-column strips; a task packs its A block
+    /// (reusing it when its previous task had the same block), unless A is read in place, and runs the micro-kernel
+    /// over its tiles.
     /// </summary>
     private sealed class Job<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -411,21 +412,16 @@ internal static unsafe class ManagedGemm
             }
             else
             {
-                // op(A)(i, p) = a[p·lda + i]: each panel wants mr contiguous elements of a's row p. Walk a row at a
-                // time, handing its slices to every panel: going panel by panel instead would stride down kc rows per
-                // panel, and with a power-of-two lda those rows all land in the same cache sets and evict each other.
-                int full = mc / mr * mr;
-                for (int p = 0; p < kc; p++)
+                // op(A)(i, p) = a[p·lda + i]: a panel's mr rows for one p are contiguous in a's row p.
+                for (int i = 0; i < mc; i += mr, dst += panel)
                 {
-                    T* src = _a + (_pc + p) * _lda + ic;
-                    T* d = dst + p * mr;
-                    int i = 0;
-                    for (; i < full; i += mr, d += panel)
-                        for (int r = 0; r < mr; r++) d[r] = src[i + r];
-                    if (i < mc)
+                    int rows = Math.Min(mr, mc - i);
+                    T* src = _a + _pc * _lda + ic + i;
+                    T* d = dst;
+                    for (int p = 0; p < kc; p++, src += _lda, d += mr)
                     {
-                        for (int r = 0; r < mc - i; r++) d[r] = src[i + r];
-                        for (int r = mc - i; r < mr; r++) d[r] = T.Zero;
+                        for (int r = 0; r < rows; r++) d[r] = src[r];
+                        for (int r = rows; r < mr; r++) d[r] = T.Zero;
                     }
                 }
             }

@@ -64,17 +64,39 @@ public class TopKTests
     [Fact]
     public void Matches_a_full_stable_sort_on_long_rows()
     {
-        // Long enough for the vector scan; some rows open with a run of NaN so the heap starts full of them.
+        // Long enough for the vector scan and the floor (n ≥ 64k); some rows open with a run of NaN so the heap starts
+        // full of them, some rise so that nearly every item enters the heap.
         for (int seed = 0; seed < 40; seed++)
         {
             var rng = new Random(1000 + seed);
             int n = rng.Next(500, 4000);
             var scores = RandomScores(rng, n);
             if (seed % 4 == 0) Array.Fill(scores, double.NaN, 0, rng.Next(1, 200));
-            if (seed % 4 == 1) Array.Sort(scores, (a, b) => a.CompareTo(b)); // rising: nearly every item enters the heap
+            if (seed % 4 == 1) Array.Sort(scores, (a, b) => a.CompareTo(b));
             var excluded = RandomExcluded(rng, n, 0.05);
-            foreach (int k in new[] { 1, 7, 50, 300, n - excluded.Length, n })
+            foreach (int k in new[] { 1, 7, 8, 20, 50, 300, n - excluded.Length, n })
                 CheckBoth(scores, excluded, k, $"seed {seed}, n {n}, k {k}");
+        }
+    }
+
+    /// <summary>
+    /// Rows shaped against the floor TopK takes from the maxima of 2k slices: one peak per 32-item slice (rows of 64k
+    /// items, the shortest that get a floor) over low noise, peaks drawn from a few values so that the top k ends in a
+    /// tie with the floor, and some peaks excluded, as a user's training items (the best-scored, often) would be.
+    /// </summary>
+    [Fact]
+    public void Items_at_the_floor_and_excluded_slice_maxima_are_handled()
+    {
+        for (int seed = 0; seed < 60; seed++)
+        {
+            var rng = new Random(2000 + seed);
+            int k = new[] { 8, 10, 16 }[seed % 3], n = 64 * k, slice = 32;
+            var scores = new double[n];
+            for (int i = 0; i < n; i++) scores[i] = rng.NextDouble();
+            var peaks = Enumerable.Range(0, 2 * k).Select(g => g * slice + rng.Next(slice)).ToArray();
+            foreach (int p in peaks) scores[p] = 10 + rng.Next(6);
+            var excluded = peaks.Where(_ => rng.Next(4) == 0).ToArray();
+            CheckBoth(scores, excluded, k, $"seed {seed}, k {k}");
         }
     }
 
