@@ -62,3 +62,61 @@ public class CommandTests
         Assert.Contains("--device", e.Message);
     }
 }
+
+public class TrainCommandTests
+{
+    [Fact]
+    public void Train_writes_metrics_json_with_the_run_and_its_configuration()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"sea-train-{Guid.NewGuid():N}");
+        try
+        {
+            var config = new Engine.Training.RunConfig { Epochs = 2, Seed = 5, Layers = 1 };
+            Assert.Equal(CliErrors.Ok, TrainCommand.Run(config, "cpu", folder));
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")));
+            var root = json.RootElement;
+            Assert.Equal("lightgcn", root.GetProperty("model").GetString());
+            Assert.Equal("synthetic", root.GetProperty("dataset").GetString());
+            Assert.Equal(5UL, root.GetProperty("seed").GetUInt64());
+            Assert.Equal(2, root.GetProperty("epochs_run").GetInt32());
+            Assert.InRange(root.GetProperty("best_epoch").GetInt32(), 1, 2);
+            foreach (var key in new[] { "recall@10", "recall@20", "ndcg@10", "ndcg@20", "precision@20", "map@20" })
+                Assert.InRange(root.GetProperty("test").GetProperty(key).GetDouble(), 0, 1);
+            Assert.True(root.GetProperty("valid").GetProperty("recall@20").GetDouble() > 0);
+            Assert.True(root.GetProperty("train_seconds_per_epoch").GetDouble() > 0);
+            Assert.Equal(1, root.GetProperty("config").GetProperty("layers").GetInt32());
+            Assert.Equal(2, root.GetProperty("history").GetArrayLength());
+            Assert.Empty(Directory.GetFiles(folder, "*.tmp")); // written atomically: no temporary left behind
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_malformed_dataset_is_one_clear_error_naming_the_file_and_line()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"sea-bad-{Guid.NewGuid():N}", "tiny");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "tiny.inter"), "userID\titemID\tx_label\n0\t1\t0\n1\tx\t0\n");
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            int exit = CliErrors.Run(() => TrainCommand.Run(new Engine.Training.RunConfig { Data = folder, Epochs = 1 }, "cpu", null));
+            Assert.Equal(CliErrors.BadInput, exit);
+        }
+        finally
+        {
+            Console.SetError(previous);
+            Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
+        }
+        var message = error.ToString();
+        Assert.StartsWith("sea: error: ", message);
+        Assert.Contains("tiny.inter", message);
+        Assert.Contains("line 3", message);
+        Assert.Single(message.Trim().Split('\n'));
+    }
+}
