@@ -166,6 +166,15 @@ public static class OpGradCheckCases
             var y = Var.Parameter(b.Normal(5, 3, F64, rng), "y");
             return new([mu, logVar, y], () => Losses.GaussianLogLikelihood(mu, logVar, y));
         }));
+        cases.Add(new("club_upper_bound", (b, rng) =>
+        {
+            // μ close to y, so that the shuffled pairs are farther apart than the true ones and the bound is active (> 0).
+            var y = Var.Parameter(b.Normal(5, 3, F64, rng), "y");
+            var mu = Var.Parameter(b.FromDoubles(y.Value.ToArray<double>().Select(v => v + 0.1 * rng.Normal()).ToArray(), 5, 3, F64), "mu");
+            var logVar = Var.Parameter(b.Normal(5, 3, F64, rng, 0, 0.3), "logvar");
+            var permutation = b.FromArray(new[] { 3, 0, 4, 1, 2 }, 5, 1);
+            return new([mu, logVar, y], () => Losses.ClubUpperBound(mu, logVar, y, permutation));
+        }));
         cases.Add(new("mean_squared_error", (b, rng) =>
         {
             var x = Var.Parameter(b.Normal(4, 3, F64, rng), "a");

@@ -36,6 +36,18 @@ public static class Losses
         return (squared - logVar * 0.5).Sum(dim: 1).Mean();
     }
 
+    /// <summary>
+    /// The CLUB estimate of an upper bound on the mutual information between paired rows x_i and y_i, given q's
+    /// prediction of y from x (mean μ, log-variance ℓ) and a permutation π of the rows (the unpaired samples):
+    /// max(0, ½ · mean_i Σ_d [(μ_id − y_π(i),d)² − (μ_id − y_id)²] / (2·exp(ℓ_id))).
+    /// </summary>
+    public static Var ClubUpperBound(Var mu, Var logVariance, Var y, Tensor permutation)
+    {
+        var shuffled = y.GatherRows(permutation);
+        var gap = (mu - shuffled).Square() - (mu - y).Square();
+        return (gap / (logVariance.Exp() * 2.0)).Sum(dim: 1).Mean().Scale(0.5).Relu();
+    }
+
     /// <summary>Mean squared error: mean((a − b)²).</summary>
     public static Var MeanSquaredError(Var a, Var b) => (a - b).Square().Mean();
 }

@@ -20,8 +20,8 @@ internal static class GradCheckCommand
         return command;
     }
 
-    /// <summary>All cases the engine registers: the ops and losses (models add theirs here as they arrive).</summary>
-    public static IReadOnlyList<GradCheckCase> AllCases => OpGradCheckCases.All;
+    /// <summary>All cases the engine registers: every op and loss, then every model's loss.</summary>
+    public static IReadOnlyList<GradCheckCase> AllCases => [.. OpGradCheckCases.All, .. Engine.Training.Models.ModelGradCheckCases.All];
 
     public static int Run(Backend backend, string? filter, ulong seed, TextWriter output)
     {

@@ -70,3 +70,33 @@ public class LossTests
         Assert.Equal((0 + 4 + 0 + 9) / 4.0, value, 12);
     }
 }
+
+public class ClubBoundTests
+{
+    /// <summary>
+    /// Two rows, one dimension: μ = [1, 2], y = [1, 4], ℓ = [0, ln 2], π = [1, 0] (y_π = [4, 1]).
+    /// Row 0: ((1−4)² − (1−1)²) / (2·1) = 4.5. Row 1: ((2−1)² − (2−4)²) / (2·2) = −0.75.
+    /// Bound = max(0, ½ · mean(4.5, −0.75)) = ½ · 1.875 = 0.9375.
+    /// </summary>
+    [Fact]
+    public void Club_upper_bound_matches_a_hand_computed_value()
+    {
+        var b = Engine.Cpu.CpuBackend.Shared;
+        var mu = Var.Constant(b.FromArray(new[] { 1.0, 2.0 }, 2, 1));
+        var y = Var.Constant(b.FromArray(new[] { 1.0, 4.0 }, 2, 1));
+        var logVar = Var.Constant(b.FromArray(new[] { 0.0, Math.Log(2) }, 2, 1));
+        var permutation = b.FromArray(new[] { 1, 0 }, 2, 1);
+        Assert.Equal(0.9375, Losses.ClubUpperBound(mu, logVar, y, permutation).Value.Item(), 12);
+    }
+
+    [Fact]
+    public void Club_upper_bound_is_clamped_at_zero()
+    {
+        var b = Engine.Cpu.CpuBackend.Shared;
+        // μ equals the shuffled partner, so the unpaired term is 0 and the bound would be negative.
+        var mu = Var.Constant(b.FromArray(new[] { 4.0, 1.0 }, 2, 1));
+        var y = Var.Constant(b.FromArray(new[] { 1.0, 4.0 }, 2, 1));
+        var logVar = Var.Constant(b.FromArray(new[] { 0.0, 0.0 }, 2, 1));
+        Assert.Equal(0.0, Losses.ClubUpperBound(mu, logVar, y, b.FromArray(new[] { 1, 0 }, 2, 1)).Value.Item());
+    }
+}

@@ -1,0 +1,69 @@
+using Engine.Autograd;
+using Engine.Training.Data;
+using Engine.Training.Graph;
+using Engine.Training.Sampling;
+
+namespace Engine.Training.Models;
+
+/// <summary>
+/// Gradient checks of every model loss on a tiny problem in float64, with every parameter as an input: SEA with its
+/// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone) and LightGCN.
+/// </summary>
+public static class ModelGradCheckCases
+{
+    private const int Users = 5, Items = 6;
+
+    public static IReadOnlyList<GradCheckCase> All { get; } =
+    [
+        Sea("sea_loss", new SeaOptions()),
+        Sea("sea_loss_plain_first_layers", new SeaOptions { Reassociate = false }),
+        Sea("sea_loss_l2_distance", new SeaOptions { Distance = Distance.L2 }),
+        Sea("sea_backbone_alpha_beta_0", new SeaOptions { Alpha = 0, Beta = 0 }),
+        new("lightgcn_loss", (backend, rng) =>
+        {
+            var (adjacency, _, _, batch) = TinyProblem(backend, rng);
+            var model = new LightGcn(backend, Users, Items, adjacency, layers: 2, regWeight: 0.1, rng, dimension: 3, DType.Float64);
+            return new GradCheckProblem(model.Parameters, () => model.Loss(batch));
+        }),
+    ];
+
+    /// <summary>SEA.md's architecture at toy widths, with α and β large enough that every term shows in the gradient.</summary>
+    public static SeaOptions Tiny(SeaOptions o) => o with
+    {
+        Alpha = o.Alpha == 0 ? 0 : 0.5,
+        Beta = o.Beta == 0 ? 0 : 0.5,
+        KnnK = 2,
+        Embedding = 4,
+        MlpHidden = 6,
+        ProjectionHidden = 4,
+        ProjectionOut = 3,
+        MiWidth = 3,
+        ClubHidden = 2,
+    };
+
+    private static GradCheckCase Sea(string name, SeaOptions options) => new(name, (backend, rng) =>
+    {
+        var (adjacency, image, text, batch) = TinyProblem(backend, rng);
+        var o = Tiny(options);
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float64, null, out _);
+        var model = new Sea(backend, Users, Items, adjacency, itemGraph, image, text, o, rng, DType.Float64);
+        var permutations = model.PermutationRng.State;
+        return new GradCheckProblem(model.Parameters, () =>
+        {
+            model.PermutationRng.State = permutations; // the same shuffles at every evaluation
+            return model.Loss(batch);
+        });
+    });
+
+    /// <summary>Five users, six items, a few interactions, random image (8 wide) and text (6 wide) features.</summary>
+    public static (CsrMatrix Adjacency, FeatureMatrix Image, FeatureMatrix Text, TrainingBatch Batch) TinyProblem(Backend backend, Rng rng)
+    {
+        int[] pairUsers = [0, 0, 1, 2, 2, 3, 4, 4];
+        int[] pairItems = [0, 1, 2, 1, 3, 4, 5, 0];
+        var adjacency = InteractionGraph.NormalizedAdjacency(backend, Users, Items, pairUsers, pairItems, DType.Float64);
+        var image = new FeatureMatrix(Items, 8, Array.ConvertAll(rng.NormalArray(Items * 8, 0, 1), v => (float)v));
+        var text = new FeatureMatrix(Items, 6, Array.ConvertAll(rng.NormalArray(Items * 6, 0, 1), v => (float)v));
+        var batch = new TrainingBatch([0, 2, 3, 4], [1, 3, 4, 5], [2, 0, 1, 3]);
+        return (adjacency, image, text, batch);
+    }
+}

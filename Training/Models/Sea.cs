@@ -1,0 +1,283 @@
+using Engine.Autograd;
+using Engine.Training.Data;
+using Engine.Training.Layers;
+using Engine.Training.Sampling;
+
+namespace Engine.Training.Models;
+
+/// <summary>
+/// SEA (He et al. 2024, "It is Never Too Late to Mend: Separate Learning for Multimedia Recommendation") as its
+/// released code computes it; shared/spec/SEA.md is the reference for every formula here. Each modality's projected
+/// features E_m = W_m(F_m) are split into a generic half, aligned across modalities by SoloSim (an InfoNCE), and a
+/// unique half, pushed away from the generic one by a CLUB upper bound of their mutual information. Recommendation
+/// itself is a two-modality LightGCN-style propagation plus one hop over an item–item graph, trained with BPR.
+/// </summary>
+public sealed class Sea : RecommenderModel
+{
+    private readonly SeaOptions options;
+    private readonly CsrMatrix adjacency;
+    private readonly CsrMatrix itemGraph;
+    private readonly Modality image;
+    private readonly Modality text;
+    private readonly Var userModalityWeights;
+    private readonly ClubNetwork club;
+    private readonly Optim.Adam clubOptimizer;
+    private readonly int users;
+    private readonly int items;
+    private (Tensor X, Tensor Y)[] lastBatchPairs = [];
+    private (Tensor Users, Tensor Items)? lastForward;
+
+    public Sea(Backend backend, int users, int items, CsrMatrix adjacency, CsrMatrix itemGraph, FeatureMatrix imageFeatures,
+        FeatureMatrix textFeatures, SeaOptions options, Rng rng, DType dtype = DType.Float32)
+    {
+        if (adjacency.Rows != users + items) throw new ArgumentException($"the adjacency has {adjacency.Rows} nodes, not {users} users + {items} items");
+        if (itemGraph.Rows != items) throw new ArgumentException($"the item graph has {itemGraph.Rows} rows, not {items}");
+        this.options = options;
+        this.adjacency = adjacency;
+        this.itemGraph = itemGraph;
+        this.users = users;
+        this.items = items;
+        image = new Modality("image", backend, users, imageFeatures, options, dtype, rng);
+        text = new Modality("text", backend, users, textFeatures, options, dtype, rng);
+        userModalityWeights = Var.Parameter(SoftmaxedXavierNormal(backend, users, dtype, rng), "user_modality_weights");
+        club = new ClubNetwork(backend, options, dtype, rng);
+        clubOptimizer = new Optim.Adam(club.Parameters.ToList(), options.ClubLearningRate);
+        PermutationRng = new Rng(rng.NextUInt64());
+    }
+
+    public override string Name => "sea";
+    public SeaOptions Options => options;
+
+    /// <summary>Draws CLUB's permutation of the items at every evaluation of the bound; part of the training state.</summary>
+    public Rng PermutationRng { get; }
+
+    public override IReadOnlyList<Var> Parameters =>
+        [.. image.Parameters, .. text.Parameters, userModalityWeights];
+
+    /// <summary>The CLUB network's parameters, trained by their own optimiser inside every batch.</summary>
+    public IReadOnlyList<Var> ClubParameters => club.Parameters.ToList();
+
+    public override Var Loss(TrainingBatch batch)
+    {
+        var backend = userModalityWeights.Backend;
+        var v = image.Forward(adjacency, options);
+        var t = text.Forward(adjacency, options);
+        var (user, item) = Combine(v, t);
+        if (options.EvalEmbeddings == EvalEmbeddings.LastForward) KeepForRanking(user, item);
+
+        var u = user.GatherRows(Index(backend, batch.Users));
+        var positive = (u * item.GatherRows(Index(backend, batch.PositiveItems))).Sum(dim: 1);
+        var negative = (u * item.GatherRows(Index(backend, batch.NegativeItems))).Sum(dim: 1);
+        var loss = Losses.Bpr(positive, negative, base2: true);
+
+        if (options.Alpha != 0)
+            loss += Losses.InfoNce(t.Alignment, v.Alignment, options.Temperature) * options.Alpha; // text anchors, image candidates
+        if (options.Beta != 0)
+        {
+            var distance = options.Distance == Distance.Club
+                ? ClubBound(t.Generic, t.Unique) + ClubBound(v.Generic, v.Unique)
+                : NegativeL2(t.Generic, t.Unique) + NegativeL2(v.Generic, v.Unique);
+            loss += distance * (options.Beta / 2);
+            if (options.Distance == Distance.Club) KeepClubPairs(v, t);
+        }
+        return loss;
+    }
+
+    /// <summary>The CLUB network's own training, on this batch's detached representations (SEA.md's order).</summary>
+    public override void AfterBackward(TrainingBatch batch)
+    {
+        if (lastBatchPairs.Length == 0) return;
+        var pairs = lastBatchPairs.Select(p => (Var.Constant(p.X), Var.Constant(p.Y))).ToArray();
+        for (int step = 0; step < options.ClubSteps; step++)
+        {
+            clubOptimizer.ZeroGrad();
+            using var tape = Tape.Begin();
+            Var? loss = null;
+            foreach (var (x, y) in pairs)
+            {
+                var negLogLikelihood = -Losses.GaussianLogLikelihood(club.Mean(x, detached: false), club.LogVariance(x, detached: false), y);
+                loss = loss is null ? negLogLikelihood : loss + negLogLikelihood;
+            }
+            tape.Backward(loss!);
+            clubOptimizer.Step();
+        }
+    }
+
+    public override (Tensor Users, Tensor Items) RankingEmbeddings()
+    {
+        if (options.EvalEmbeddings == EvalEmbeddings.LastForward && lastForward is { } kept)
+            return (kept.Users.Clone(), kept.Items.Clone());
+        using var scope = Tape.Begin();
+        using var noGrad = Tape.NoGrad();
+        var (user, item) = Combine(image.Forward(adjacency, options), text.Forward(adjacency, options));
+        return (user.Value.Clone(), item.Value.Clone());
+    }
+
+    /// <summary>
+    /// Items: H = [R_image(items) ‖ R_text(items)] plus one hop over the item graph, H + S·H. Users: each modality's
+    /// propagated embedding weighted by the user's own modality weight, side by side.
+    /// </summary>
+    private (Var User, Var Item) Combine(ModalityOutput v, ModalityOutput t)
+    {
+        var h = Ops.ConcatColumns(v.Propagated.SliceRows(users, items), t.Propagated.SliceRows(users, items));
+        var item = h + itemGraph.Spmm(h);
+        var user = Ops.ConcatColumns(
+            v.Propagated.SliceRows(0, users) * userModalityWeights.SliceColumns(0, 1),
+            t.Propagated.SliceRows(0, users) * userModalityWeights.SliceColumns(1, 1));
+        return (user, item);
+    }
+
+    /// <summary>CLUB's bound for (x, y) with q's parameters detached: this term trains the representations, not q.</summary>
+    private Var ClubBound(Var x, Var y) =>
+        Losses.ClubUpperBound(club.Mean(x, detached: true), club.LogVariance(x, detached: true), y,
+            Index(y.Backend, PermutationRng.Permutation(y.Rows)));
+
+    /// <summary>The paper's negative-ℓ2 distancing: −mean (x − y)².</summary>
+    private static Var NegativeL2(Var x, Var y) => -(x - y).Square().Mean();
+
+    /// <summary>Keeps detached copies of the pairs q is fitted on, for <see cref="AfterBackward"/>.</summary>
+    private void KeepClubPairs(ModalityOutput v, ModalityOutput t)
+    {
+        foreach (var (x, y) in lastBatchPairs) { x.Dispose(); y.Dispose(); }
+        (Var, Var)[] pairs = options.ClubPairing == ClubPairing.Released
+            ? [(t.Generic, v.Generic), (t.Unique, v.Unique)]
+            : [(v.Generic, v.Unique), (t.Generic, t.Unique)];
+        lastBatchPairs = pairs.Select(p => (p.Item1.Value.Clone(), p.Item2.Value.Clone())).ToArray();
+    }
+
+    private void KeepForRanking(Var user, Var item)
+    {
+        if (lastForward is { } old) { old.Users.Dispose(); old.Items.Dispose(); }
+        lastForward = (user.Value.Clone(), item.Value.Clone());
+    }
+
+    /// <summary>Xavier normal U×2, then a softmax over each row's two entries, once (afterwards the weights are free).</summary>
+    private static Tensor SoftmaxedXavierNormal(Backend backend, int users, DType dtype, Rng rng)
+    {
+        using var raw = Init.XavierNormal(backend, users, 2, dtype, rng);
+        var weights = backend.Allocate(users, 2, dtype);
+        backend.SoftmaxRows(raw, weights, log: false);
+        return weights;
+    }
+
+    public override void Dispose()
+    {
+        foreach (var (x, y) in lastBatchPairs) { x.Dispose(); y.Dispose(); }
+        if (lastForward is { } kept) { kept.Users.Dispose(); kept.Items.Dispose(); }
+        base.Dispose();
+    }
+
+    /// <summary>What one modality contributes: its propagated embeddings, SoloSim input, and CLUB's x and y.</summary>
+    private sealed record ModalityOutput(Var Propagated, Var Alignment, Var Generic, Var Unique);
+
+    /// <summary>One modality's parameters (SEA.md's table) and forward pass.</summary>
+    private sealed class Modality
+    {
+        private readonly Var features;
+        private readonly Linear projection, mlpIn, mlpOut, alignIn, alignMid, alignOut, genericTrans, uniqueTrans;
+        private readonly BatchNorm alignNorm1, alignNorm2;
+        private readonly Var preference;
+        private readonly int half;
+
+        public Modality(string name, Backend backend, int users, FeatureMatrix f, SeaOptions o, DType dtype, Rng rng)
+        {
+            if (f.Cols < 2 || f.Cols % 2 != 0) throw new ArgumentException($"{name} features must have an even width to split in halves, got {f.Cols}");
+            half = f.Cols / 2;
+            features = Var.Constant(backend.FromDoubles(Array.ConvertAll(f.Data, x => (double)x), f.Rows, f.Cols, dtype), $"{name}.features");
+            projection = new Linear(backend, f.Cols, f.Cols, dtype, rng, $"{name}.pre_projection");
+            mlpIn = new Linear(backend, f.Cols, o.MlpHidden, dtype, rng, $"{name}.mlp.0");
+            mlpOut = new Linear(backend, o.MlpHidden, o.Embedding, dtype, rng, $"{name}.mlp.2");
+            preference = Var.Parameter(Init.XavierNormal(backend, users, o.Embedding, dtype, rng), $"{name}.user_preference");
+            alignIn = new Linear(backend, half, o.ProjectionHidden, dtype, rng, $"{name}.proj.0");
+            alignNorm1 = new BatchNorm(backend, o.ProjectionHidden, dtype, $"{name}.proj.1");
+            alignMid = new Linear(backend, o.ProjectionHidden, o.ProjectionHidden, dtype, rng, $"{name}.proj.3");
+            alignNorm2 = new BatchNorm(backend, o.ProjectionHidden, dtype, $"{name}.proj.4");
+            alignOut = new Linear(backend, o.ProjectionHidden, o.ProjectionOut, dtype, rng, $"{name}.proj.6");
+            genericTrans = new Linear(backend, half, o.MiWidth, dtype, rng, $"{name}.generic_trans");
+            uniqueTrans = new Linear(backend, half, o.MiWidth, dtype, rng, $"{name}.unique_trans");
+        }
+
+        public IEnumerable<Var> Parameters =>
+        [
+            .. projection.Parameters, .. mlpIn.Parameters, .. mlpOut.Parameters, preference, .. alignIn.Parameters,
+            .. alignNorm1.Parameters, .. alignMid.Parameters, .. alignNorm2.Parameters, .. alignOut.Parameters,
+            .. genericTrans.Parameters, .. uniqueTrans.Parameters,
+        ];
+
+        public ModalityOutput Forward(CsrMatrix adjacency, SeaOptions o)
+        {
+            var (mlpHidden, alignHidden, generic, unique) = o.Reassociate ? FirstLayersReassociated() : FirstLayersPlain();
+
+            var itemEmbeddings = mlpOut.Forward(mlpHidden.LeakyRelu(0.01));
+            var x = Ops.ConcatRows(preference, itemEmbeddings).RowL2Normalize();
+            var propagated = x;
+            var layer = x;
+            for (int l = 0; l < o.Layers; l++)
+            {
+                layer = adjacency.Spmm(layer);
+                propagated += layer; // the sum of layers 0..L, not their mean
+            }
+
+            var z = alignNorm1.Forward(alignHidden).Relu();
+            z = alignNorm2.Forward(alignMid.Forward(z)).Relu();
+            var alignment = alignOut.Forward(z).RowL2Normalize();
+            return new ModalityOutput(propagated, alignment, generic, unique);
+        }
+
+        /// <summary>As written: E = W(F), split into halves, each consumer applied to its part of E.</summary>
+        private (Var Mlp, Var Align, Var Generic, Var Unique) FirstLayersPlain()
+        {
+            var e = projection.Forward(features);
+            var genericHalf = e.SliceColumns(0, half);
+            var uniqueHalf = e.SliceColumns(half, half);
+            return (mlpIn.Forward(e), alignIn.Forward(genericHalf), genericTrans.Forward(genericHalf), uniqueTrans.Forward(uniqueHalf));
+        }
+
+        /// <summary>
+        /// The same four outputs without forming E. A consumer y = E[:, s..s+n)·Aᵀ + a of E = F·Wᵀ + b equals
+        /// F·(A·W[s..s+n, :])ᵀ + (b[s..s+n)·Aᵀ + a): the consumers' A·W are stacked into one (Σ outputs) × D map and F
+        /// is multiplied by it once. Autograd differentiates this composition like any other, so the gradients of W,
+        /// b and every A are the plain path's, up to rounding.
+        /// </summary>
+        private (Var Mlp, Var Align, Var Generic, Var Unique) FirstLayersReassociated()
+        {
+            (Linear Layer, int Start)[] consumers = [(mlpIn, 0), (alignIn, 0), (genericTrans, 0), (uniqueTrans, half)];
+            var maps = new Var[consumers.Length];
+            var biases = new Var[consumers.Length];
+            for (int c = 0; c < consumers.Length; c++)
+            {
+                var (layer, start) = consumers[c];
+                var rows = layer.In == projection.Out ? projection.Weight : projection.Weight.SliceRows(start, layer.In);
+                var bias = layer.In == projection.Out ? projection.Bias : projection.Bias.SliceColumns(start, layer.In);
+                maps[c] = layer.Weight.MatMul(rows);
+                biases[c] = bias.MatMul(layer.Weight, transB: true) + layer.Bias;
+            }
+            var all = features.MatMul(Ops.ConcatRows(maps), transB: true) + Ops.ConcatColumns(biases);
+            int offset = 0;
+            var outputs = new Var[consumers.Length];
+            for (int c = 0; c < consumers.Length; c++)
+            {
+                outputs[c] = all.SliceColumns(offset, consumers[c].Layer.Out);
+                offset += consumers[c].Layer.Out;
+            }
+            return (outputs[0], outputs[1], outputs[2], outputs[3]);
+        }
+    }
+
+    /// <summary>q of the CLUB estimator: μ(x) = L(ReLU(L(x))) and logvar(x) = tanh(L(ReLU(L(x)))), shared by both modalities.</summary>
+    private sealed class ClubNetwork(Backend backend, SeaOptions o, DType dtype, Rng rng)
+    {
+        private readonly Linear mean1 = new(backend, o.MiWidth, o.ClubHidden, dtype, rng, "club.mu.0");
+        private readonly Linear mean2 = new(backend, o.ClubHidden, o.MiWidth, dtype, rng, "club.mu.2");
+        private readonly Linear logVar1 = new(backend, o.MiWidth, o.ClubHidden, dtype, rng, "club.logvar.0");
+        private readonly Linear logVar2 = new(backend, o.ClubHidden, o.MiWidth, dtype, rng, "club.logvar.2");
+
+        public IEnumerable<Var> Parameters => [.. mean1.Parameters, .. mean2.Parameters, .. logVar1.Parameters, .. logVar2.Parameters];
+
+        public Var Mean(Var x, bool detached) => Apply(mean2, Apply(mean1, x, detached).Relu(), detached);
+
+        public Var LogVariance(Var x, bool detached) => Apply(logVar2, Apply(logVar1, x, detached).Relu(), detached).Tanh();
+
+        private static Var Apply(Linear layer, Var x, bool detached) => detached ? layer.ForwardDetached(x) : layer.Forward(x);
+    }
+}
