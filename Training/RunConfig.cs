@@ -7,7 +7,7 @@ namespace Engine.Training;
 /// <summary>Everything that defines a training run; written back whole into metrics.json.</summary>
 public sealed record RunConfig
 {
-    /// <summary>lightgcn or mostpop.</summary>
+    /// <summary>sea, lightgcn or mostpop.</summary>
     public string Model { get; init; } = "lightgcn";
 
     /// <summary>A MMRec dataset folder, or null for the built-in synthetic dataset.</summary>
@@ -16,25 +16,31 @@ public sealed record RunConfig
     public int Layers { get; init; } = 2;
     public double Reg { get; init; } = 1e-4;
     public int Dimension { get; init; } = 64;
-    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Adam's learning rate; null means the model's published default (SEA 1e-4, LightGCN 1e-3).</summary>
+    public double? LearningRate { get; init; }
+
+    public double EffectiveLearningRate => LearningRate ?? (Model == "sea" ? 1e-4 : 1e-3);
     public int Epochs { get; init; } = 1000;
     public int Patience { get; init; } = 20;
     public int Batch { get; init; } = 2048;
     public ulong Seed { get; init; } = 999;
 
-    public static readonly string[] Models = ["lightgcn", "mostpop"];
+    /// <summary>SEA's own options (ignored by the other models).</summary>
+    public SeaOptions Sea { get; init; } = new();
+
+    public static readonly string[] Models = ["sea", "lightgcn", "mostpop"];
 
     public TrainerOptions TrainerOptions => new()
     {
         MaxEpochs = Epochs,
         Patience = Patience,
         BatchSize = Batch,
-        LearningRate = LearningRate,
+        LearningRate = EffectiveLearningRate,
         Seed = Seed,
     };
 
     /// <summary>The dataset the run trains on.</summary>
-    public Dataset LoadData() => Data is null ? SyntheticInteractions.Generate() : Dataset.Load(Data, loadFeatures: false);
+    public Dataset LoadData() => Data is null ? SyntheticInteractions.Generate() : Dataset.Load(Data, loadFeatures: Model == "sea");
 
     /// <summary>
     /// The model, initialised from <see cref="Seed"/> (the sampler draws from its own stream, seeded from Seed + 1).
@@ -42,10 +48,25 @@ public sealed record RunConfig
     /// </summary>
     public RecommenderModel BuildModel(Dataset data, Backend backend) => Model switch
     {
-        "lightgcn" => new LightGcn(backend, data.Users, data.Items,
-            InteractionGraph.NormalizedAdjacency(backend, data.Users, data.Items, data.Train.Users, data.Train.Items, DType.Float32),
-            Layers, Reg, new Rng(Seed), Dimension),
+        "sea" => BuildSea(data, backend),
+        "lightgcn" => new LightGcn(backend, data.Users, data.Items, Adjacency(data, backend), Layers, Reg, new Rng(Seed), Dimension),
         "mostpop" => new MostPop(backend, data.Users, data.Items, data.Train.Items),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
     };
+
+    private static CsrMatrix Adjacency(Dataset data, Backend backend) =>
+        InteractionGraph.NormalizedAdjacency(backend, data.Users, data.Items, data.Train.Users, data.Train.Items, DType.Float32);
+
+    private Sea BuildSea(Dataset data, Backend backend)
+    {
+        if (data.Image is null || data.Text is null)
+            throw new InvalidOperationException(
+                $"SEA needs both {Dataset.ImageFeatureFile} and {Dataset.TextFeatureFile} in {data.Folder} " +
+                $"(missing: {string.Join(", ", new[] { data.Image is null ? Dataset.ImageFeatureFile : null, data.Text is null ? Dataset.TextFeatureFile : null }.OfType<string>())}); " +
+                "'sea synth-features' makes semi-synthetic ones");
+        var o = Sea with { Layers = Layers, Embedding = Dimension };
+        var itemGraph = ItemKnnGraph.Build(backend, [(data.Image, o.ImageWeight), (data.Text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
+            ItemKnnGraph.DefaultCacheFolder, out _);
+        return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, data.Image, data.Text, o, new Rng(Seed));
+    }
 }

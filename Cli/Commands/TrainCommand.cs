@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Engine.IO;
 using Engine.Training;
+using Engine.Training.Models;
 using Spectre.Console;
 
 namespace Engine.Cli;
@@ -13,12 +14,12 @@ internal static class TrainCommand
     public static Command Create()
     {
         var defaults = new RunConfig();
-        var model = new Option<string>("--model") { Description = "lightgcn or mostpop", DefaultValueFactory = _ => defaults.Model };
+        var model = new Option<string>("--model") { Description = "sea, lightgcn or mostpop", DefaultValueFactory = _ => defaults.Model };
         model.AcceptOnlyFromAmong(RunConfig.Models);
         var data = new Option<string?>("--data") { Description = "a MMRec dataset folder (default: the built-in synthetic dataset)" };
         var layers = new Option<int>("--layers") { Description = "propagation layers", DefaultValueFactory = _ => defaults.Layers };
         var reg = new Option<double>("--reg") { Description = "LightGCN's reg_weight", DefaultValueFactory = _ => defaults.Reg };
-        var lr = new Option<double>("--lr") { Description = "Adam's learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var lr = new Option<double?>("--lr") { Description = "Adam's learning rate (default: SEA 1e-4, LightGCN 1e-3)" };
         var epochs = new Option<int>("--epochs") { Description = "at most this many epochs", DefaultValueFactory = _ => defaults.Epochs };
         var patience = new Option<int>("--patience") { Description = "early-stopping patience, in epochs without a better valid Recall@20", DefaultValueFactory = _ => defaults.Patience };
         var seed = new Option<ulong>("--seed") { Description = "seed of initialisation and sampling", DefaultValueFactory = _ => defaults.Seed };
@@ -26,9 +27,21 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "folder for metrics.json" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong(DeviceChoice.Names);
+        var sea = defaults.Sea;
+        var alpha = new Option<double>("--alpha") { Description = "SEA: weight of the SoloSim alignment", DefaultValueFactory = _ => sea.Alpha };
+        var beta = new Option<double>("--beta") { Description = "SEA: weight of the distancing term (β/2 per modality pair)", DefaultValueFactory = _ => sea.Beta };
+        var tau = new Option<double>("--tau") { Description = "SEA: InfoNCE temperature", DefaultValueFactory = _ => sea.Temperature };
+        var knn = new Option<int>("--knn-k") { Description = "SEA: neighbours per item in the item graph", DefaultValueFactory = _ => sea.KnnK };
+        var imageWeight = new Option<double>("--image-weight") { Description = "SEA: weight of the image kNN graph (text gets 1 − w)", DefaultValueFactory = _ => sea.ImageWeight };
+        var pairing = new Option<ClubPairing>("--club-pairing") { Description = "SEA: pairs the CLUB network is fitted on: released (cross-modal) or paper (generic→unique)", DefaultValueFactory = _ => sea.ClubPairing };
+        var distance = new Option<Distance>("--distance") { Description = "SEA: club or l2 distancing", DefaultValueFactory = _ => sea.Distance };
+        var clubSteps = new Option<int>("--club-steps") { Description = "SEA: CLUB network steps per batch", DefaultValueFactory = _ => sea.ClubSteps };
+        var evalEmbeddings = new Option<EvalEmbeddings>("--eval-embeddings") { Description = "SEA: rank with a fresh forward (recompute) or the last training forward (lastforward)", DefaultValueFactory = _ => sea.EvalEmbeddings };
+        var plain = new Option<bool>("--no-reassociate") { Description = "SEA: compute the first layers as written (slow; for checking)" };
         var command = new Command("train", "Trains a model with MMRec's protocol and reports the test metrics of the best-valid epoch.")
         {
             model, data, layers, reg, lr, epochs, patience, seed, batch, output, device,
+            alpha, beta, tau, knn, imageWeight, pairing, distance, clubSteps, evalEmbeddings, plain,
         };
         command.SetAction(parse => Run(new RunConfig
         {
@@ -41,6 +54,19 @@ internal static class TrainCommand
             Patience = parse.GetValue(patience),
             Seed = parse.GetValue(seed),
             Batch = parse.GetValue(batch),
+            Sea = new SeaOptions
+            {
+                Alpha = parse.GetValue(alpha),
+                Beta = parse.GetValue(beta),
+                Temperature = parse.GetValue(tau),
+                KnnK = parse.GetValue(knn),
+                ImageWeight = parse.GetValue(imageWeight),
+                ClubPairing = parse.GetValue(pairing),
+                Distance = parse.GetValue(distance),
+                ClubSteps = parse.GetValue(clubSteps),
+                EvalEmbeddings = parse.GetValue(evalEmbeddings),
+                Reassociate = !parse.GetValue(plain),
+            },
         }, parse.GetValue(device)!, parse.GetValue(output)));
         return command;
     }
