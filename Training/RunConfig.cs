@@ -8,7 +8,7 @@ namespace Engine.Training;
 public sealed record RunConfig
 {
     /// <summary>sea, lightgcn or mostpop.</summary>
-    public string Model { get; init; } = "lightgcn";
+    public string Model { get; init; } = "sea";
 
     /// <summary>A MMRec dataset folder, or null for the built-in synthetic dataset.</summary>
     public string? Data { get; init; }
@@ -20,7 +20,10 @@ public sealed record RunConfig
     public double? LearningRate { get; init; }
 
     public double EffectiveLearningRate => LearningRate ?? (Model == "sea" ? 1e-4 : 1e-3);
-    public int Epochs { get; init; } = 1000;
+    /// <summary>At most this many epochs; null means 1000 on a real dataset (MMRec's cap) and 10 on the built-in one.</summary>
+    public int? Epochs { get; init; }
+
+    public int EffectiveEpochs => Epochs ?? (Data is null ? 10 : 1000);
     public int Patience { get; init; } = 20;
     public int Batch { get; init; } = 2048;
     public ulong Seed { get; init; } = 999;
@@ -32,7 +35,7 @@ public sealed record RunConfig
 
     public TrainerOptions TrainerOptions => new()
     {
-        MaxEpochs = Epochs,
+        MaxEpochs = EffectiveEpochs,
         Patience = Patience,
         BatchSize = Batch,
         LearningRate = EffectiveLearningRate,
@@ -40,7 +43,7 @@ public sealed record RunConfig
     };
 
     /// <summary>The dataset the run trains on.</summary>
-    public Dataset LoadData() => Data is null ? SyntheticInteractions.Generate() : Dataset.Load(Data, loadFeatures: Model == "sea");
+    public Dataset LoadData() => Data is null ? SyntheticInteractions.BuiltIn() : Dataset.Load(Data, loadFeatures: Model == "sea");
 
     /// <summary>
     /// The model, initialised from <see cref="Seed"/> (the sampler draws from its own stream, seeded from Seed + 1).

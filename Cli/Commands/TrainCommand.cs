@@ -16,11 +16,11 @@ internal static class TrainCommand
         var defaults = new RunConfig();
         var model = new Option<string>("--model") { Description = "sea, lightgcn or mostpop", DefaultValueFactory = _ => defaults.Model };
         model.AcceptOnlyFromAmong(RunConfig.Models);
-        var data = new Option<string?>("--data") { Description = "a MMRec dataset folder (default: the built-in synthetic dataset)" };
+        var data = new Option<string?>("--data") { Description = "a MMRec dataset folder (default: the built-in synthetic dataset with semi-synthetic features)" };
         var layers = new Option<int>("--layers") { Description = "propagation layers", DefaultValueFactory = _ => defaults.Layers };
         var reg = new Option<double>("--reg") { Description = "LightGCN's reg_weight", DefaultValueFactory = _ => defaults.Reg };
         var lr = new Option<double?>("--lr") { Description = "Adam's learning rate (default: SEA 1e-4, LightGCN 1e-3)" };
-        var epochs = new Option<int>("--epochs") { Description = "at most this many epochs", DefaultValueFactory = _ => defaults.Epochs };
+        var epochs = new Option<int?>("--epochs") { Description = "at most this many epochs (default: 1000, or 10 on the built-in dataset)" };
         var patience = new Option<int>("--patience") { Description = "early-stopping patience, in epochs without a better valid Recall@20", DefaultValueFactory = _ => defaults.Patience };
         var seed = new Option<ulong>("--seed") { Description = "seed of initialisation and sampling", DefaultValueFactory = _ => defaults.Seed };
         var batch = new Option<int>("--batch") { Description = "training pairs per batch", DefaultValueFactory = _ => defaults.Batch };

@@ -71,7 +71,7 @@ public class TrainCommandTests
         var folder = Path.Combine(Path.GetTempPath(), $"sea-train-{Guid.NewGuid():N}");
         try
         {
-            var config = new Engine.Training.RunConfig { Epochs = 2, Seed = 5, Layers = 1 };
+            var config = new Engine.Training.RunConfig { Model = "lightgcn", Epochs = 2, Seed = 5, Layers = 1 };
             Assert.Equal(CliErrors.Ok, TrainCommand.Run(config, "cpu", folder));
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")));
             var root = json.RootElement;
@@ -105,7 +105,7 @@ public class TrainCommandTests
         Console.SetError(error);
         try
         {
-            int exit = CliErrors.Run(() => TrainCommand.Run(new Engine.Training.RunConfig { Data = folder, Epochs = 1 }, "cpu", null));
+            int exit = CliErrors.Run(() => TrainCommand.Run(new Engine.Training.RunConfig { Model = "lightgcn", Data = folder, Epochs = 1 }, "cpu", null));
             Assert.Equal(CliErrors.BadInput, exit);
         }
         finally

@@ -52,7 +52,7 @@ public class EndToEndTests
     [Fact]
     public void Training_stops_after_patience_epochs_without_improvement()
     {
-        var config = new RunConfig { Layers = 1, LearningRate = 0.5, Epochs = 200, Patience = 2, Batch = 4096, Seed = 1 };
+        var config = new RunConfig { Model = "lightgcn", Layers = 1, LearningRate = 0.5, Epochs = 200, Patience = 2, Batch = 4096, Seed = 1 };
         using var model = config.BuildModel(Small, CpuBackend.Shared);
         var result = new Trainer(Small, config.TrainerOptions).Train(model, cancel: TestContext.Current.CancellationToken);
         Assert.True(result.EpochsRun < 200);
