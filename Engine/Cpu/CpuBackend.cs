@@ -176,6 +176,9 @@ public sealed partial class CpuBackend : Backend
 
     // ---------------------------------------------------------------- dispatch helpers
 
+    /// <summary>More threads than cores only add switching: the thread pool may have grown past the core count.</summary>
+    private static readonly ParallelOptions OneThreadPerCore = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+
     /// <summary>Runs body(start, count) over [0, length) in fixed chunks, in parallel when the work is large.</summary>
     internal static void ForChunks(long length, Action<int, int> body, int grain = ParallelGrain)
     {
@@ -185,7 +188,7 @@ public sealed partial class CpuBackend : Backend
             return;
         }
         int chunks = (int)((length + grain - 1) / grain);
-        Parallel.For(0, chunks, c =>
+        Parallel.For(0, chunks, OneThreadPerCore, c =>
         {
             long start = (long)c * grain;
             body((int)start, (int)Math.Min(grain, length - start));
