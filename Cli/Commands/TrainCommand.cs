@@ -43,31 +43,40 @@ internal static class TrainCommand
             model, data, layers, reg, lr, epochs, patience, seed, batch, output, device,
             alpha, beta, tau, knn, imageWeight, pairing, distance, clubSteps, evalEmbeddings, plain,
         };
-        command.SetAction(parse => Run(new RunConfig
+        var configFile = new Option<string?>("--config") { Description = "a JSON or YAML file of options (names as here, without dashes); options given here override it" };
+        command.Options.Add(configFile);
+        command.SetAction(parse =>
         {
-            Model = parse.GetValue(model)!,
-            Data = parse.GetValue(data),
-            Layers = parse.GetValue(layers),
-            Reg = parse.GetValue(reg),
-            LearningRate = parse.GetValue(lr),
-            Epochs = parse.GetValue(epochs),
-            Patience = parse.GetValue(patience),
-            Seed = parse.GetValue(seed),
-            Batch = parse.GetValue(batch),
-            Sea = new SeaOptions
+            var c = parse.GetValue(configFile) is { } file ? RunConfigFile.Load(file) : new RunConfig();
+            // An option typed on the command line wins over the file; one left out keeps the file's value.
+            T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
+            c = c with
             {
-                Alpha = parse.GetValue(alpha),
-                Beta = parse.GetValue(beta),
-                Temperature = parse.GetValue(tau),
-                KnnK = parse.GetValue(knn),
-                ImageWeight = parse.GetValue(imageWeight),
-                ClubPairing = parse.GetValue(pairing),
-                Distance = parse.GetValue(distance),
-                ClubSteps = parse.GetValue(clubSteps),
-                EvalEmbeddings = parse.GetValue(evalEmbeddings),
-                Reassociate = !parse.GetValue(plain),
-            },
-        }, parse.GetValue(device)!, parse.GetValue(output)));
+                Model = Pick(model, c.Model),
+                Data = Pick(data, c.Data),
+                Layers = Pick(layers, c.Layers),
+                Reg = Pick(reg, c.Reg),
+                LearningRate = Pick(lr, c.LearningRate),
+                Epochs = Pick(epochs, c.Epochs),
+                Patience = Pick(patience, c.Patience),
+                Seed = Pick(seed, c.Seed),
+                Batch = Pick(batch, c.Batch),
+                Sea = c.Sea with
+                {
+                    Alpha = Pick(alpha, c.Sea.Alpha),
+                    Beta = Pick(beta, c.Sea.Beta),
+                    Temperature = Pick(tau, c.Sea.Temperature),
+                    KnnK = Pick(knn, c.Sea.KnnK),
+                    ImageWeight = Pick(imageWeight, c.Sea.ImageWeight),
+                    ClubPairing = Pick(pairing, c.Sea.ClubPairing),
+                    Distance = Pick(distance, c.Sea.Distance),
+                    ClubSteps = Pick(clubSteps, c.Sea.ClubSteps),
+                    EvalEmbeddings = Pick(evalEmbeddings, c.Sea.EvalEmbeddings),
+                    Reassociate = parse.GetResult(plain) is { Implicit: false } ? !parse.GetValue(plain) : c.Sea.Reassociate,
+                },
+            };
+            return Run(c, parse.GetValue(device)!, parse.GetValue(output));
+        });
         return command;
     }
 
@@ -82,7 +91,8 @@ internal static class TrainCommand
         var result = TrainingDisplay.Run(trainer, model);
 
         var report = new MetricsReport(config.Model, data.Name, config.Seed, result.BestEpoch, result.EpochsRun,
-            result.Valid, result.Test, result.TrainSecondsPerEpoch, result.EvalSeconds, backend.Description, config,
+            result.Valid, result.Test, result.TrainSecondsPerEpoch, result.EvalSeconds, backend.Description,
+            config with { LearningRate = config.EffectiveLearningRate, Epochs = config.EffectiveEpochs },
             result.History.Select(h => new EpochLine(h.Epoch, h.MeanLoss, h.TrainSeconds, h.EvalSeconds,
                 h.Valid.GetValueOrDefault("recall@20"), h.Valid.GetValueOrDefault("ndcg@20"))).ToList());
         PrintMetrics(report);

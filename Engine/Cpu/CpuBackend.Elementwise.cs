@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Engine.Cpu;
 
@@ -26,14 +27,16 @@ public sealed partial class CpuBackend
                 case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
                 case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
                 case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
-                case UnaryOp.Tanh: // element by element: the vectorised library tanh loses accuracy near 0
-                    for (int i = 0; i < x.Length; i++) y[i] = T.Tanh(x[i]);
+                case UnaryOp.Tanh:
+                    // The vectorised library tanh loses relative accuracy near 0: recompute those entries exactly.
+                    TensorPrimitives.Tanh(x, y);
+                    T nearZero = T.CreateTruncating(0.25);
+                    for (int i = 0; i < x.Length; i++)
+                        if (T.Abs(x[i]) < nearZero) y[i] = T.Tanh(x[i]);
                     break;
                 case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
                 case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
-                case UnaryOp.Relu:
-                    for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : T.Zero;
-                    break;
+                case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
                 case UnaryOp.LeakyRelu:
                     for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : alpha * x[i];
                     break;
@@ -65,6 +68,22 @@ public sealed partial class CpuBackend
 
     private static void UnaryBackward<T>(UnaryOp op, T[] x, T[] y, T[] dy, T[] dx, T alpha) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (op == UnaryOp.Relu && Vector256.IsHardwareAccelerated)
+        {
+            // Branch-free: signs are random, so a per-element branch would mispredict half the time.
+            ForChunks(x.Length, (start, count) =>
+            {
+                int i = start, end = start + count;
+                for (; i <= end - Vector256<T>.Count; i += Vector256<T>.Count)
+                {
+                    var positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref x[0], (nuint)i), Vector256<T>.Zero);
+                    var add = Vector256.ConditionalSelect(positive, Vector256.LoadUnsafe(ref dy[0], (nuint)i), Vector256<T>.Zero);
+                    (Vector256.LoadUnsafe(ref dx[0], (nuint)i) + add).StoreUnsafe(ref dx[0], (nuint)i);
+                }
+                for (; i < end; i++) if (x[i] > T.Zero) dx[i] += dy[i];
+            });
+            return;
+        }
         T two = T.One + T.One;
         ForChunks(x.Length, (start, count) =>
         {
@@ -98,6 +117,12 @@ public sealed partial class CpuBackend
 
     private static void Binary<T>(BinaryOp op, Tensor at, Tensor bt, Tensor yt, T[] a, T[] b, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (at.SameShape(bt))
+        {
+            // No broadcasting: one vectorised call per chunk rather than one per (possibly short) row.
+            ForChunks(a.Length, (start, count) => BinarySpan(op, a.AsSpan(start, count), b.AsSpan(start, count), y.AsSpan(start, count)));
+            return;
+        }
         int cols = at.Cols;
         var bShape = new Broadcast(at, bt);
         ForRows(at.Rows, cols, r =>
@@ -117,16 +142,20 @@ public sealed partial class CpuBackend
             }
             else
             {
-                ReadOnlySpan<T> br = b.AsSpan(bShape.Offset(r), cols);
-                switch (op)
-                {
-                    case BinaryOp.Add: TensorPrimitives.Add(ar, br, yr); break;
-                    case BinaryOp.Sub: TensorPrimitives.Subtract(ar, br, yr); break;
-                    case BinaryOp.Mul: TensorPrimitives.Multiply(ar, br, yr); break;
-                    case BinaryOp.Div: TensorPrimitives.Divide(ar, br, yr); break;
-                }
+                BinarySpan(op, ar, b.AsSpan(bShape.Offset(r), cols), yr);
             }
         });
+    }
+
+    private static void BinarySpan<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
+            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
+        }
     }
 
     protected override void BinaryBackwardCore(BinaryOp op, Tensor a, Tensor b, Tensor dy, Tensor? da, Tensor? db)
@@ -142,7 +171,22 @@ public sealed partial class CpuBackend
         var bShape = new Broadcast(at, bt);
         T[] a = Data<T>(at), b = Data<T>(bt), dy = Data<T>(dyt);
 
-        if (dat is not null)
+        if (dat is not null && at.SameShape(bt))
+        {
+            T[] da = Data<T>(dat);
+            ForChunks(a.Length, (start, count) =>
+            {
+                ReadOnlySpan<T> dyc = dy.AsSpan(start, count), bc = b.AsSpan(start, count);
+                Span<T> dac = da.AsSpan(start, count);
+                switch (op)
+                {
+                    case BinaryOp.Add or BinaryOp.Sub: TensorPrimitives.Add(dac, dyc, dac); break;
+                    case BinaryOp.Mul: TensorPrimitives.FusedMultiplyAdd(dyc, bc, dac, dac); break;
+                    default: for (int i = 0; i < count; i++) dac[i] += dyc[i] / bc[i]; break;
+                }
+            });
+        }
+        else if (dat is not null)
         {
             T[] da = Data<T>(dat);
             ForRows(rows, cols, r =>
@@ -163,6 +207,22 @@ public sealed partial class CpuBackend
 
         if (dbt is null) return;
         T[] db = Data<T>(dbt);
+        if (at.SameShape(bt))
+        {
+            ForChunks(a.Length, (start, count) =>
+            {
+                ReadOnlySpan<T> dyc = dy.AsSpan(start, count), ac = a.AsSpan(start, count), bc = b.AsSpan(start, count);
+                Span<T> dbc = db.AsSpan(start, count);
+                switch (op)
+                {
+                    case BinaryOp.Add: TensorPrimitives.Add(dbc, dyc, dbc); break;
+                    case BinaryOp.Sub: TensorPrimitives.Subtract(dbc, dyc, dbc); break;
+                    case BinaryOp.Mul: TensorPrimitives.FusedMultiplyAdd(dyc, ac, dbc, dbc); break;
+                    default: for (int i = 0; i < count; i++) dbc[i] -= dyc[i] * ac[i] / (bc[i] * bc[i]); break;
+                }
+            });
+            return;
+        }
         // Each row's contribution to db is formed in a scratch row, then added where b broadcast from. Rows that add
         // into a shared entry of db are added one after another, in row order, so the result is deterministic.
         void RowContribution(int r, Span<T> g)

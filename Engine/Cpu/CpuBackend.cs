@@ -52,7 +52,8 @@ public sealed partial class CpuBackend : Backend
 
     public override string Description =>
         $"CPU, {Environment.ProcessorCount} threads, GEMM by " +
-        (UseOpenBlas ? OpenBlas.Description : "the managed blocked kernel (OpenBLAS: " + OpenBlas.Description + ")");
+        (UseOpenBlas ? OpenBlas.Description + " (products with a dimension ≤ 32 by the managed kernel)"
+            : "the managed blocked kernel (OpenBLAS: " + OpenBlas.Description + ")");
 
     // ---------------------------------------------------------------- memory
 
@@ -219,11 +220,17 @@ public sealed partial class CpuBackend : Backend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = c.Rows, n = c.Cols, k = transA ? a.Rows : a.Cols;
-        if (UseOpenBlas)
+        if (UseOpenBlas && !IsSkinny(m, n, k))
             OpenBlas.Gemm(transA, transB, m, n, k, Cast<T>(alpha), Data<T>(a), a.Cols, Data<T>(b), b.Cols, Cast<T>(beta), Data<T>(c), n);
         else
             ManagedGemm.Gemm(transA, transB, m, n, k, Cast<T>(alpha), Data<T>(a), a.Cols, Data<T>(b), b.Cols, Cast<T>(beta), Data<T>(c), n);
     }
+
+    /// <summary>
+    /// Products with a dimension of 32 or less (a layer 32 → 8 wide, say) go to the managed kernel even when OpenBLAS
+    /// is in use: measured here, OpenBLAS's threading cost 10–30 times the product itself on such shapes.
+    /// </summary>
+    private static bool IsSkinny(int m, int n, int k) => Math.Min(m, Math.Min(n, k)) <= 32;
 
     protected override void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
     {

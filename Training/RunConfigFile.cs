@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text.Json;
+using Engine.Training.Data;
+using Engine.Training.Models;
+using YamlDotNet.Serialization;
+
+namespace Engine.Training;
+
+/// <summary>
+/// Reads a run's configuration from a JSON or YAML file (by extension): a flat map from option names, as
+/// <c>sea train</c> spells them without the dashes (<c>layers</c>, <c>club-pairing</c> or <c>club_pairing</c>, …),
+/// to values. Unknown names and unreadable values are errors naming the file and the key.
+/// </summary>
+public static class RunConfigFile
+{
+    public static RunConfig Load(string path, RunConfig? start = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"config file {path} does not exist", path);
+        var text = File.ReadAllText(path);
+        var entries = Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".json" => ReadJson(path, text),
+            ".yaml" or ".yml" => ReadYaml(path, text),
+            var other => throw new DataFormatException(path, null, $"a config file must end in .json, .yaml or .yml, not '{other}'"),
+        };
+        var config = start ?? new RunConfig();
+        foreach (var (key, value) in entries)
+            config = Apply(config, key, value, path);
+        return config;
+    }
+
+    /// <summary>The option names a file may use (dashes and underscores are interchangeable).</summary>
+    public static readonly string[] Keys =
+    [
+        "model", "data", "layers", "reg", "dimension", "lr", "epochs", "patience", "batch", "seed",
+        "alpha", "beta", "tau", "knn-k", "image-weight", "club-pairing", "distance", "club-steps", "eval-embeddings", "reassociate",
+    ];
+
+    private static RunConfig Apply(RunConfig c, string rawKey, string? value, string file)
+    {
+        string key = rawKey.Trim().ToLowerInvariant().Replace('_', '-');
+        try
+        {
+            return key switch
+            {
+                "model" => c with { Model = Text(value) },
+                "data" => c with { Data = value is null ? null : Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(file))!) },
+                "layers" => c with { Layers = Int(value) },
+                "reg" => c with { Reg = Real(value) },
+                "dimension" => c with { Dimension = Int(value) },
+                "lr" or "learning-rate" => c with { LearningRate = value is null ? null : Real(value) },
+                "epochs" => c with { Epochs = value is null ? null : Int(value) },
+                "patience" => c with { Patience = Int(value) },
+                "batch" => c with { Batch = Int(value) },
+                "seed" => c with { Seed = ulong.Parse(Text(value), CultureInfo.InvariantCulture) },
+                "alpha" => c with { Sea = c.Sea with { Alpha = Real(value) } },
+                "beta" => c with { Sea = c.Sea with { Beta = Real(value) } },
+                "tau" => c with { Sea = c.Sea with { Temperature = Real(value) } },
+                "knn-k" => c with { Sea = c.Sea with { KnnK = Int(value) } },
+                "image-weight" => c with { Sea = c.Sea with { ImageWeight = Real(value) } },
+                "club-pairing" => c with { Sea = c.Sea with { ClubPairing = Enum<ClubPairing>(value) } },
+                "distance" => c with { Sea = c.Sea with { Distance = Enum<Distance>(value) } },
+                "club-steps" => c with { Sea = c.Sea with { ClubSteps = Int(value) } },
+                "eval-embeddings" => c with { Sea = c.Sea with { EvalEmbeddings = Enum<EvalEmbeddings>(value) } },
+                "reassociate" => c with { Sea = c.Sea with { Reassociate = bool.Parse(Text(value)) } },
+                _ => throw new DataFormatException(file, null, $"unknown option '{rawKey}' (known: {string.Join(", ", Keys)})"),
+            };
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new DataFormatException(file, null, $"option '{rawKey}' has a value '{value}' that does not fit it: {e.Message}");
+        }
+    }
+
+    private static string Text(string? value) => value ?? throw new FormatException("a value is required");
+    private static int Int(string? value) => int.Parse(Text(value), NumberStyles.Integer, CultureInfo.InvariantCulture);
+    private static double Real(string? value) => double.Parse(Text(value), NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private static T Enum<T>(string? value) where T : struct, System.Enum =>
+        System.Enum.TryParse<T>(Text(value).Replace("-", "").Replace("_", ""), ignoreCase: true, out var parsed)
+            ? parsed
+            : throw new FormatException($"expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+
+    private static List<(string, string?)> ReadJson(string file, string text)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(text);
+            if (json.RootElement.ValueKind != JsonValueKind.Object)
+                throw new DataFormatException(file, null, "the top level must be an object of option names to values");
+            return json.RootElement.EnumerateObject().Select(p => (p.Name, p.Value.ValueKind switch
+            {
+                JsonValueKind.String => p.Value.GetString(),
+                JsonValueKind.Null => null,
+                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => p.Value.GetRawText(),
+                _ => throw new DataFormatException(file, null, $"option '{p.Name}' must be a single value, not a {p.Value.ValueKind.ToString().ToLowerInvariant()}"),
+            })).ToList();
+        }
+        catch (JsonException e)
+        {
+            throw new DataFormatException(file, (int?)e.LineNumber + 1, $"not valid JSON: {e.Message}");
+        }
+    }
+
+    private static List<(string, string?)> ReadYaml(string file, string text)
+    {
+        try
+        {
+            var map = new DeserializerBuilder().Build().Deserialize<Dictionary<string, object?>>(text) ?? [];
+            return map.Select(p => (p.Key, p.Value switch
+            {
+                null => null,
+                string s => s,
+                IConvertible v => Convert.ToString(v, CultureInfo.InvariantCulture),
+                _ => throw new DataFormatException(file, null, $"option '{p.Key}' must be a single value"),
+            })).ToList();
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new DataFormatException(file, (int)e.Start.Line, $"not valid YAML: {e.Message}");
+        }
+    }
+}
