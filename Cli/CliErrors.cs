@@ -15,7 +15,7 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is EngineException or IOException or UnauthorizedAccessException or InvalidOperationException
                                       or FormatException or DllNotFoundException or NotSupportedException
-                                      or Engine.Training.Data.DataFormatException or ArgumentException)
+                                      or Engine.Training.Data.DataFormatException or ArgumentException or System.Text.Json.JsonException)
         {
             Console.Error.WriteLine($"sea: error: {e.Message}");
             return BadInput;

@@ -9,6 +9,7 @@ if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
 var root = new RootCommand("sea: trains and checks multimodal recommenders (SEA, LightGCN) on the CPU or a CUDA GPU.");
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(SynthFeaturesCommand.Create());
 root.Subcommands.Add(GradCheckCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -45,6 +45,8 @@ internal static class TrainCommand
         };
         var configFile = new Option<string?>("--config") { Description = "a JSON or YAML file of options (names as here, without dashes); options given here override it" };
         command.Options.Add(configFile);
+        var seeds = new Option<string?>("--seeds") { Description = "comma-separated seeds (e.g. 999,1,2): one run each, then mean ± std per metric" };
+        command.Options.Add(seeds);
         command.SetAction(parse =>
         {
             var c = parse.GetValue(configFile) is { } file ? RunConfigFile.Load(file) : new RunConfig();
@@ -75,12 +77,45 @@ internal static class TrainCommand
                     Reassociate = parse.GetResult(plain) is { Implicit: false } ? !parse.GetValue(plain) : c.Sea.Reassociate,
                 },
             };
-            return Run(c, parse.GetValue(device)!, parse.GetValue(output));
+            return parse.GetValue(seeds) is { } list
+                ? RunSeeds(c, SeedSummary.ParseSeeds(list), parse.GetValue(device)!, parse.GetValue(output))
+                : Run(c, parse.GetValue(device)!, parse.GetValue(output));
         });
         return command;
     }
 
+    /// <summary>
+    /// Trains once per seed; each run writes DIR/seed-N/metrics.json, and DIR/metrics.json holds every seed's test
+    /// metrics with their mean and standard deviation (the input of <c>sea compare</c>).
+    /// </summary>
+    public static int RunSeeds(RunConfig config, IReadOnlyList<ulong> seeds, string deviceName, string? outputFolder)
+    {
+        var runs = new List<MetricsReport>();
+        foreach (var seed in seeds)
+        {
+            Console.WriteLine($"--- seed {seed}");
+            runs.Add(Train(config with { Seed = seed }, deviceName, outputFolder is null ? null : Path.Combine(outputFolder, $"seed-{seed}")));
+        }
+        var summary = SeedSummary.Of(runs);
+        var table = new Table().AddColumns("test metric", $"mean ± std over {runs.Count} seeds");
+        foreach (var (key, stats) in summary.Test) table.AddRow(key, $"{stats.Mean:0.0000} ± {stats.Std:0.0000}");
+        AnsiConsole.Write(table);
+        if (outputFolder is not null)
+        {
+            var path = Path.Combine(outputFolder, "metrics.json");
+            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(summary, BenchCommand.Json));
+            Console.WriteLine($"wrote {path}");
+        }
+        return CliErrors.Ok;
+    }
+
     public static int Run(RunConfig config, string deviceName, string? outputFolder)
+    {
+        Train(config, deviceName, outputFolder);
+        return CliErrors.Ok;
+    }
+
+    private static MetricsReport Train(RunConfig config, string deviceName, string? outputFolder)
     {
         var backend = DeviceChoice.Open(deviceName, Console.Error);
         var load = Stopwatch.StartNew();
@@ -102,7 +137,7 @@ internal static class TrainCommand
             AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, BenchCommand.Json));
             Console.WriteLine($"wrote {path}");
         }
-        return CliErrors.Ok;
+        return report;
     }
 
     private static void PrintMetrics(MetricsReport r)
@@ -121,5 +156,36 @@ internal static class TrainCommand
 internal sealed record MetricsReport(string Model, string Dataset, ulong Seed, int BestEpoch, int EpochsRun,
     IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test, double TrainSecondsPerEpoch,
     double EvalSeconds, string Device, RunConfig Config, IReadOnlyList<EpochLine> History);
+
+/// <summary>metrics.json of a multi-seed run: each seed's test metrics and their mean and standard deviation.</summary>
+internal sealed record SeedSummary(string Model, string Dataset, IReadOnlyList<ulong> Seeds,
+    IReadOnlyDictionary<string, MeanStd> Test, IReadOnlyList<MetricsReport> Runs)
+{
+    public static SeedSummary Of(IReadOnlyList<MetricsReport> runs) => new(runs[0].Model, runs[0].Dataset,
+        runs.Select(r => r.Seed).ToList(),
+        runs[0].Test.Keys.ToDictionary(k => k, k => MeanStd.Of(runs.Select(r => r.Test[k]).ToArray())), runs);
+
+    public static IReadOnlyList<ulong> ParseSeeds(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var seeds = new List<ulong>();
+        foreach (var p in parts)
+            seeds.Add(ulong.TryParse(p, out var s) ? s : throw new FormatException($"--seeds: '{p}' is not a seed (expected e.g. 999,1,2)"));
+        if (seeds.Count == 0 || seeds.Distinct().Count() != seeds.Count)
+            throw new FormatException($"--seeds: expected distinct seeds, got '{text}'");
+        return seeds;
+    }
+}
+
+/// <summary>Mean and sample standard deviation (n − 1); the standard deviation of one value is 0.</summary>
+internal sealed record MeanStd(double Mean, double Std)
+{
+    public static MeanStd Of(double[] values)
+    {
+        double mean = values.Average();
+        double std = values.Length < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
+        return new MeanStd(mean, std);
+    }
+}
 
 internal sealed record EpochLine(int Epoch, double Loss, double TrainSeconds, double EvalSeconds, double ValidRecall20, double ValidNdcg20);
