@@ -85,26 +85,26 @@ public sealed partial class CpuBackend
             return;
         }
         T two = T.One + T.One;
+        // One loop per op (the switch outside the loop), vectorised through TensorPrimitives where it has the shape.
         ForChunks(x.Length, (start, count) =>
         {
-            for (int i = start; i < start + count; i++)
+            ReadOnlySpan<T> xs = x.AsSpan(start, count), ys = y.AsSpan(start, count), g = dy.AsSpan(start, count);
+            Span<T> d = dx.AsSpan(start, count);
+            switch (op)
             {
-                dx[i] += op switch
-                {
-                    UnaryOp.Neg => -dy[i],
-                    UnaryOp.Scale => alpha * dy[i],
-                    UnaryOp.AddScalar => dy[i],
-                    UnaryOp.Exp => dy[i] * y[i],
-                    UnaryOp.Log => dy[i] / x[i],
-                    UnaryOp.Sigmoid => dy[i] * y[i] * (T.One - y[i]),
-                    UnaryOp.LogSigmoid => dy[i] * Sigmoid(-x[i]),
-                    UnaryOp.Tanh => dy[i] * (T.One - y[i] * y[i]),
-                    UnaryOp.Relu => x[i] > T.Zero ? dy[i] : T.Zero,
-                    UnaryOp.LeakyRelu => x[i] > T.Zero ? dy[i] : alpha * dy[i],
-                    UnaryOp.Square => two * x[i] * dy[i],
-                    UnaryOp.Sqrt => dy[i] / (two * y[i]),
-                    _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
-                };
+                case UnaryOp.Neg: TensorPrimitives.Subtract(d, g, d); break;
+                case UnaryOp.Scale: TensorPrimitives.MultiplyAdd(g, alpha, d, d); break;
+                case UnaryOp.AddScalar: TensorPrimitives.Add(d, g, d); break;
+                case UnaryOp.Exp: TensorPrimitives.FusedMultiplyAdd(g, ys, d, d); break;
+                case UnaryOp.Log: for (int i = 0; i < d.Length; i++) d[i] += g[i] / xs[i]; break;
+                case UnaryOp.Sigmoid: for (int i = 0; i < d.Length; i++) d[i] += g[i] * ys[i] * (T.One - ys[i]); break;
+                case UnaryOp.LogSigmoid: for (int i = 0; i < d.Length; i++) d[i] += g[i] * Sigmoid(-xs[i]); break;
+                case UnaryOp.Tanh: for (int i = 0; i < d.Length; i++) d[i] += g[i] * (T.One - ys[i] * ys[i]); break;
+                case UnaryOp.Relu: for (int i = 0; i < d.Length; i++) d[i] += xs[i] > T.Zero ? g[i] : T.Zero; break;
+                case UnaryOp.LeakyRelu: for (int i = 0; i < d.Length; i++) d[i] += xs[i] > T.Zero ? g[i] : alpha * g[i]; break;
+                case UnaryOp.Square: for (int i = 0; i < d.Length; i++) d[i] += two * xs[i] * g[i]; break;
+                case UnaryOp.Sqrt: for (int i = 0; i < d.Length; i++) d[i] += g[i] / (two * ys[i]); break;
+                default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
             }
         });
     }
@@ -255,8 +255,16 @@ public sealed partial class CpuBackend
             return;
         }
 
-        var scratch = new T[cols];
         var total = new T[bt.Cols];
+        if (op is BinaryOp.Add or BinaryOp.Sub && bt.Cols == cols)
+        {
+            // A bias's gradient: the column sums of dy, rows folded in order.
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(total, dy.AsSpan(r * cols, cols), total);
+            if (op == BinaryOp.Sub) TensorPrimitives.Subtract(db, total, db);
+            else TensorPrimitives.Add(db, total, db);
+            return;
+        }
+        var scratch = new T[cols];
         for (int r = 0; r < rows; r++)
         {
             RowContribution(r, scratch);
