@@ -12,6 +12,7 @@ root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(SynthFeaturesCommand.Create());
 root.Subcommands.Add(GradCheckCommand.Create());
+root.Subcommands.Add(SelfTestCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 return CliErrors.Run(() => root.Parse(args).Invoke());
