@@ -15,7 +15,8 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is EngineException or IOException or UnauthorizedAccessException or InvalidOperationException
                                       or FormatException or DllNotFoundException or NotSupportedException
-                                      or Engine.Training.Data.DataFormatException or ArgumentException or System.Text.Json.JsonException)
+                                      or Engine.Training.Data.DataFormatException or ArgumentException or System.Text.Json.JsonException
+                                      or Engine.Kernels.Native.CudaException)
         {
             Console.Error.WriteLine($"sea: error: {e.Message}");
             return BadInput;

@@ -1,4 +1,5 @@
 using Engine.Cpu;
+using Engine.Kernels.Native;
 
 namespace Engine.Cli;
 
@@ -7,19 +8,41 @@ internal static class DeviceChoice
 {
     public static readonly string[] Names = ["cpu", "cuda", "auto"];
 
-    public static Backend Open(string device, TextWriter log)
+    public static Backend Open(string device, TextWriter log) => Open(device, log, CudaProbe.Probe);
+
+    /// <summary><see cref="Open(string, TextWriter)"/> with the probe supplied, so tests can stand in for a GPU.</summary>
+    internal static Backend Open(string device, TextWriter log, Func<CudaProbeResult> probe)
     {
         switch (device)
         {
             case "cpu":
                 return CpuBackend.Shared;
             case "cuda":
-                throw new InvalidOperationException("--device cuda: this build has no CUDA backend yet; use --device cpu.");
+            {
+                var found = probe();
+                if (!found.Usable)
+                    throw new InvalidOperationException($"--device cuda: {found.Reason}");
+                return OpenCuda();
+            }
             case "auto":
-                log.WriteLine("device: auto chose the CPU (this build has no CUDA backend yet)");
+            {
+                var found = probe();
+                if (found.Usable)
+                {
+                    var cuda = OpenCuda();
+                    log.WriteLine($"device: auto chose CUDA: {cuda.Description}");
+                    return cuda;
+                }
+                log.WriteLine($"device: auto chose the CPU: {found.Reason}");
                 return CpuBackend.Shared;
+            }
             default:
                 throw new FormatException($"--device must be one of {string.Join(", ", Names)}, got '{device}'");
         }
     }
+
+    /// <summary>The first GPU as a backend (one per process: it holds the device's context, stream and kernels).</summary>
+    private static Backend OpenCuda() => cuda ??= new Engine.Kernels.CudaBackend(Engine.Kernels.CudaDevice.Open());
+
+    private static Backend? cuda;
 }

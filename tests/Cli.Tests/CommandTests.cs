@@ -120,3 +120,26 @@ public class TrainCommandTests
         Assert.Single(message.Trim().Split('\n'));
     }
 }
+
+public class ProcessTests
+{
+    /// <summary>The real executable: a missing dataset folder is one line on stderr and exit code 2, no stack trace.</summary>
+    [Fact]
+    public void A_bad_argument_exits_2_with_one_line()
+    {
+        var sea = Path.Combine(AppContext.BaseDirectory, "sea.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [sea, "train", "--data", "/no/such/folder"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string error = process.StandardError.ReadToEnd();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.Equal(2, process.ExitCode);
+        Assert.StartsWith("sea: error: ", error);
+        Assert.Contains("/no/such/folder", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+}

@@ -1,0 +1,323 @@
+using Engine.Kernels.Native;
+
+namespace Engine.Kernels.Tests;
+
+/// <summary>
+/// The bindings against a real device: each test is skipped, with the probe's reason, where there is none. Small
+/// problems with answers worked out by hand, so a wrong argument order or a wrong enum value shows as a wrong number.
+/// </summary>
+public unsafe class GpuBindingTests
+{
+    /// <summary>The device's primary context made current, and a non-blocking stream on it; released on dispose.</summary>
+    private sealed class Session : IDisposable
+    {
+        public readonly CUdevice Device;
+        public readonly CUstream Stream;
+        private readonly List<CUdeviceptr> allocations = [];
+
+        public Session()
+        {
+            CUdevice device;
+            CudaException.Check(Driver.cuDeviceGet(&device, 0));
+            Device = device;
+            CUcontext context;
+            CudaException.Check(Driver.cuDevicePrimaryCtxRetain(&context, Device));
+            CudaException.Check(Driver.cuCtxSetCurrent(context));
+            CUstream stream;
+            CudaException.Check(Driver.cuStreamCreate(&stream, CUstream_flags.CU_STREAM_NON_BLOCKING));
+            Stream = stream;
+        }
+
+        public CUdeviceptr Alloc(long bytes)
+        {
+            CUdeviceptr pointer;
+            CudaException.Check(Driver.cuMemAlloc_v2(&pointer, (nuint)Math.Max(bytes, 1)));
+            allocations.Add(pointer);
+            return pointer;
+        }
+
+        public CUdeviceptr Upload<T>(T[] data) where T : unmanaged
+        {
+            var pointer = Alloc((long)data.Length * sizeof(T));
+            fixed (T* source = data)
+                CudaException.Check(Driver.cuMemcpyHtoDAsync_v2(pointer, source, (nuint)(data.Length * sizeof(T)), Stream));
+            CudaException.Check(Driver.cuStreamSynchronize(Stream)); // the source array is unpinned when this returns
+            return pointer;
+        }
+
+        public T[] Download<T>(CUdeviceptr pointer, int count) where T : unmanaged
+        {
+            var data = new T[count];
+            fixed (T* target = data)
+            {
+                CudaException.Check(Driver.cuMemcpyDtoHAsync_v2(target, pointer, (nuint)(count * sizeof(T)), Stream));
+                CudaException.Check(Driver.cuStreamSynchronize(Stream));
+            }
+            return data;
+        }
+
+        public void Dispose()
+        {
+            CudaException.Check(Driver.cuStreamSynchronize(Stream));
+            foreach (var pointer in allocations)
+                CudaException.Check(Driver.cuMemFree_v2(pointer));
+            CudaException.Check(Driver.cuStreamDestroy_v2(Stream));
+            CudaException.Check(Driver.cuDevicePrimaryCtxRelease_v2(Device));
+        }
+    }
+
+    [Fact]
+    public void Memory_set_copy_and_pinned_buffers_round_trip()
+    {
+        Gpu.Require();
+        using var session = new Session();
+        nuint free, total;
+        CudaException.Check(Driver.cuMemGetInfo_v2(&free, &total));
+        Assert.True(free > 0 && free <= total);
+
+        const int n = 1000;
+        var a = session.Alloc(n * sizeof(float));
+        var b = session.Alloc(n * sizeof(float));
+        CudaException.Check(Driver.cuMemsetD32Async(a, BitConverter.SingleToUInt32Bits(1.5f), n, session.Stream));
+        CudaException.Check(Driver.cuMemcpyDtoDAsync_v2(b, a, n * sizeof(float), session.Stream));
+        CudaException.Check(Driver.cuMemsetD8Async(a, 0, n * sizeof(float), session.Stream));
+        Assert.All(session.Download<float>(b, n), v => Assert.Equal(1.5f, v));
+        Assert.All(session.Download<float>(a, n), v => Assert.Equal(0f, v));
+
+        void* pinned;
+        CudaException.Check(Driver.cuMemHostAlloc(&pinned, n * sizeof(float), 0));
+        try
+        {
+            CudaException.Check(Driver.cuMemcpyDtoHAsync_v2(pinned, b, n * sizeof(float), session.Stream));
+            CudaException.Check(Driver.cuStreamSynchronize(session.Stream));
+            Assert.All(new Span<float>(pinned, n).ToArray(), v => Assert.Equal(1.5f, v));
+        }
+        finally
+        {
+            CudaException.Check(Driver.cuMemFreeHost(pinned));
+        }
+    }
+
+    [Fact]
+    public void An_NVRTC_compiled_kernel_loads_launches_and_is_timed()
+    {
+        var probe = Gpu.Require();
+        var device = probe.Devices[0];
+        const string source = """
+            extern "C" __global__ void axpb(float* x, float a, float b, int n)
+            {
+                int i = blockIdx.x * blockDim.x + threadIdx.x;
+                if (i < n) x[i] = a * x[i] + b;
+            }
+            """;
+        var program = Nvrtc.CreateProgram(source, "axpb.cu");
+        byte[] cubin, ptx;
+        try
+        {
+            var result = Nvrtc.CompileProgram(program, [$"--gpu-architecture=sm_{device.ComputeCapabilityMajor}{device.ComputeCapabilityMinor}", "-lineinfo"]);
+            Assert.True(result == nvrtcResult.NVRTC_SUCCESS, $"{result}: {Nvrtc.ProgramLog(program)}");
+            cubin = Nvrtc.Cubin(program);
+            ptx = Nvrtc.Ptx(program);
+        }
+        finally
+        {
+            Nvrtc.DestroyProgram(program);
+        }
+        Assert.NotEmpty(cubin);
+        Assert.Equal(0, ptx[^1]);
+
+        using var session = new Session();
+        CUmodule module;
+        fixed (byte* image = cubin)
+            CudaException.Check(Driver.cuModuleLoadData(&module, image));
+        try
+        {
+            CUfunction function;
+            fixed (byte* name = "axpb\0"u8)
+                CudaException.Check(Driver.cuModuleGetFunction(&function, module, name));
+
+            const int n = 1000;
+            var x = session.Upload(Enumerable.Range(0, n).Select(i => (float)i).ToArray());
+            CUevent start, stop;
+            CudaException.Check(Driver.cuEventCreate(&start, CUevent_flags.CU_EVENT_DEFAULT));
+            CudaException.Check(Driver.cuEventCreate(&stop, CUevent_flags.CU_EVENT_DEFAULT));
+            ulong address = x.Address;
+            float a = 2, b = 3;
+            int count = n;
+            void** arguments = stackalloc void*[] { &address, &a, &b, &count };
+            CudaException.Check(Driver.cuEventRecord(start, session.Stream));
+            CudaException.Check(Driver.cuLaunchKernel(function, (n + 255) / 256, 1, 1, 256, 1, 1, 0, session.Stream, arguments, null));
+            CudaException.Check(Driver.cuEventRecord(stop, session.Stream));
+            CudaException.Check(Driver.cuEventSynchronize(stop));
+            float milliseconds;
+            CudaException.Check(Driver.cuEventElapsedTime(&milliseconds, start, stop));
+            Assert.True(milliseconds >= 0);
+            CudaException.Check(Driver.cuEventDestroy_v2(start));
+            CudaException.Check(Driver.cuEventDestroy_v2(stop));
+            CudaException.Check(Driver.cuCtxSynchronize());
+
+            var y = session.Download<float>(x, n);
+            for (int i = 0; i < n; i++)
+                Assert.Equal(2f * i + 3f, y[i]);
+        }
+        finally
+        {
+            CudaException.Check(Driver.cuModuleUnload(module));
+        }
+    }
+
+    [Fact]
+    public void A_module_loads_from_PTX_with_JIT_options()
+    {
+        var device = Gpu.Require().Devices[0];
+        const string source = """extern "C" __global__ void nothing() { }""";
+        var program = Nvrtc.CreateProgram(source, "nothing.cu");
+        byte[] ptx;
+        try
+        {
+            // The device's virtual architecture: PTX only, which the driver compiles when the module loads.
+            string arch = $"--gpu-architecture=compute_{device.ComputeCapabilityMajor}{device.ComputeCapabilityMinor}";
+            Assert.Equal(nvrtcResult.NVRTC_SUCCESS, Nvrtc.CompileProgram(program, [arch]));
+            ptx = Nvrtc.Ptx(program);
+            Assert.Empty(Nvrtc.Cubin(program));
+        }
+        finally
+        {
+            Nvrtc.DestroyProgram(program);
+        }
+        using var session = new Session();
+        var log = new byte[4096];
+        CUmodule module;
+        fixed (byte* image = ptx, errors = log)
+        {
+            CUjit_option* options = stackalloc CUjit_option[] { CUjit_option.CU_JIT_ERROR_LOG_BUFFER, CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES };
+            void** values = stackalloc void*[] { errors, (void*)(nint)log.Length };
+            var result = Driver.cuModuleLoadDataEx(&module, image, 2, options, values);
+            Assert.True(result == CUresult.CUDA_SUCCESS, $"{result}: {System.Text.Encoding.UTF8.GetString(log).TrimEnd('\0')}");
+        }
+        CudaException.Check(Driver.cuModuleUnload(module));
+    }
+
+    [Fact]
+    public void A_compile_error_comes_back_as_NVRTC_ERROR_COMPILATION_with_a_log()
+    {
+        Gpu.Require();
+        var program = Nvrtc.CreateProgram("""extern "C" __global__ void broken() { undeclared = 1; }""", "broken.cu");
+        try
+        {
+            Assert.Equal(nvrtcResult.NVRTC_ERROR_COMPILATION, Nvrtc.CompileProgram(program, []));
+            Assert.Contains("undeclared", Nvrtc.ProgramLog(program));
+        }
+        finally
+        {
+            Nvrtc.DestroyProgram(program);
+        }
+    }
+
+    [Fact]
+    public void cuBLAS_multiplies_column_major_matrices()
+    {
+        Gpu.Require();
+        using var session = new Session();
+        cublasHandle_t handle;
+        CudaException.Check(Cublas.cublasCreate_v2(&handle));
+        try
+        {
+            CudaException.Check(Cublas.cublasSetStream_v2(handle, session.Stream));
+            CudaException.Check(Cublas.cublasSetMathMode(handle, cublasMath_t.CUBLAS_PEDANTIC_MATH));
+            int version;
+            CudaException.Check(Cublas.cublasGetVersion_v2(handle, &version));
+            Assert.True(version >= 110000, $"cuBLAS version {version}");
+
+            // A is 2×3, B is 3×2, column-major: A = [1 2 3; 4 5 6], B = [7 8; 9 10; 11 12]; A·B = [58 64; 139 154].
+            var a = session.Upload(new double[] { 1, 4, 2, 5, 3, 6 });
+            var b = session.Upload(new double[] { 7, 9, 11, 8, 10, 12 });
+            var c = session.Upload(new double[] { 1, 1, 1, 1 });
+            double alpha = 1, beta = 1; // C accumulates
+            CudaException.Check(Cublas.cublasDgemm_v2(handle, cublasOperation_t.CUBLAS_OP_N, cublasOperation_t.CUBLAS_OP_N,
+                2, 2, 3, &alpha, a, 2, b, 3, &beta, c, 2));
+            Assert.Equal(new double[] { 59, 140, 65, 155 }, session.Download<double>(c, 4));
+
+            // Two batches of (Aᵀ)·x for 1×… shapes: C_i (1×1) = A_iᵀ (1×2) · B_i (2×1).
+            var batchA = session.Upload(new float[] { 1, 2, 3, 4 });
+            var batchB = session.Upload(new float[] { 5, 6, 7, 8 });
+            var batchC = session.Upload(new float[] { 0, 0 });
+            float one = 1, zero = 0;
+            CudaException.Check(Cublas.cublasSgemmStridedBatched(handle, cublasOperation_t.CUBLAS_OP_T, cublasOperation_t.CUBLAS_OP_N,
+                1, 1, 2, &one, batchA, 2, 2, batchB, 2, 2, &zero, batchC, 1, 1, 2));
+            Assert.Equal(new float[] { 1 * 5 + 2 * 6, 3 * 7 + 4 * 8 }, session.Download<float>(batchC, 2));
+        }
+        finally
+        {
+            CudaException.Check(Cublas.cublasDestroy_v2(handle));
+        }
+    }
+
+    [Fact]
+    public void cuSPARSE_multiplies_a_CSR_matrix_and_transposes_it()
+    {
+        Gpu.Require();
+        using var session = new Session();
+        cusparseHandle_t handle;
+        CudaException.Check(Cusparse.cusparseCreate(&handle));
+        try
+        {
+            CudaException.Check(Cusparse.cusparseSetStream(handle, session.Stream));
+            int version;
+            CudaException.Check(Cusparse.cusparseGetVersion(handle, &version));
+            Assert.True(version > 0);
+
+            // S = [1 0 2; 0 3 0] (2×3, 3 non-zeros); X = [1 2; 3 4; 5 6] row-major; S·X = [11 14; 9 12].
+            var offsets = session.Upload(new[] { 0, 2, 3 });
+            var columns = session.Upload(new[] { 0, 2, 1 });
+            var values = session.Upload(new double[] { 1, 2, 3 });
+            var x = session.Upload(new double[] { 1, 2, 3, 4, 5, 6 });
+            var y = session.Upload(new double[4]);
+            cusparseSpMatDescr_t s;
+            cusparseDnMatDescr_t dx, dy;
+            CudaException.Check(Cusparse.cusparseCreateCsr(&s, 2, 3, 3, offsets, columns, values,
+                cusparseIndexType_t.CUSPARSE_INDEX_32I, cusparseIndexType_t.CUSPARSE_INDEX_32I, cusparseIndexBase_t.CUSPARSE_INDEX_BASE_ZERO, cudaDataType.CUDA_R_64F));
+            CudaException.Check(Cusparse.cusparseCreateDnMat(&dx, 3, 2, 2, x, cudaDataType.CUDA_R_64F, cusparseOrder_t.CUSPARSE_ORDER_ROW));
+            CudaException.Check(Cusparse.cusparseCreateDnMat(&dy, 2, 2, 2, y, cudaDataType.CUDA_R_64F, cusparseOrder_t.CUSPARSE_ORDER_ROW));
+            try
+            {
+                double alpha = 1, beta = 0;
+                nuint size;
+                CudaException.Check(Cusparse.cusparseSpMM_bufferSize(handle, cusparseOperation_t.CUSPARSE_OPERATION_NON_TRANSPOSE,
+                    cusparseOperation_t.CUSPARSE_OPERATION_NON_TRANSPOSE, &alpha, s, dx, &beta, dy, cudaDataType.CUDA_R_64F,
+                    cusparseSpMMAlg_t.CUSPARSE_SPMM_ALG_DEFAULT, &size));
+                var buffer = session.Alloc((long)size);
+                CudaException.Check(Cusparse.cusparseSpMM(handle, cusparseOperation_t.CUSPARSE_OPERATION_NON_TRANSPOSE,
+                    cusparseOperation_t.CUSPARSE_OPERATION_NON_TRANSPOSE, &alpha, s, dx, &beta, dy, cudaDataType.CUDA_R_64F,
+                    cusparseSpMMAlg_t.CUSPARSE_SPMM_ALG_DEFAULT, buffer));
+                Assert.Equal(new double[] { 11, 14, 9, 12 }, session.Download<double>(y, 4));
+            }
+            finally
+            {
+                CudaException.Check(Cusparse.cusparseDestroyDnMat(dy));
+                CudaException.Check(Cusparse.cusparseDestroyDnMat(dx));
+                CudaException.Check(Cusparse.cusparseDestroySpMat(s));
+            }
+
+            // Sᵀ = [1 0; 0 3; 2 0]: CSC of S = CSR of Sᵀ, offsets [0 1 2 3], rows [0 1 0], values [1 3 2].
+            var tOffsets = session.Alloc(4 * sizeof(int));
+            var tRows = session.Alloc(3 * sizeof(int));
+            var tValues = session.Alloc(3 * sizeof(double));
+            nuint transposeSize;
+            CudaException.Check(Cusparse.cusparseCsr2cscEx2_bufferSize(handle, 2, 3, 3, values, offsets, columns, tValues, tOffsets, tRows,
+                cudaDataType.CUDA_R_64F, cusparseAction_t.CUSPARSE_ACTION_NUMERIC, cusparseIndexBase_t.CUSPARSE_INDEX_BASE_ZERO,
+                cusparseCsr2CscAlg_t.CUSPARSE_CSR2CSC_ALG1, &transposeSize));
+            var transposeBuffer = session.Alloc((long)transposeSize);
+            CudaException.Check(Cusparse.cusparseCsr2cscEx2(handle, 2, 3, 3, values, offsets, columns, tValues, tOffsets, tRows,
+                cudaDataType.CUDA_R_64F, cusparseAction_t.CUSPARSE_ACTION_NUMERIC, cusparseIndexBase_t.CUSPARSE_INDEX_BASE_ZERO,
+                cusparseCsr2CscAlg_t.CUSPARSE_CSR2CSC_ALG1, transposeBuffer));
+            Assert.Equal(new[] { 0, 1, 2, 3 }, session.Download<int>(tOffsets, 4));
+            Assert.Equal(new[] { 0, 1, 0 }, session.Download<int>(tRows, 3));
+            Assert.Equal(new double[] { 1, 3, 2 }, session.Download<double>(tValues, 3));
+        }
+        finally
+        {
+            CudaException.Check(Cusparse.cusparseDestroy(handle));
+        }
+    }
+}
