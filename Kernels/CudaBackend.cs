@@ -127,7 +127,7 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
         if (da is not null)
             Launch("binary_backward_a", a.DType, Blocks(a.Length), (int)op, a.Rows, a.Cols, Ptr(a), Ptr(b), b.Rows, b.Cols, Ptr(dy), Ptr(da));
         if (db is not null)
-            Launch("binary_backward_b", a.DType, Blocks(b.Length), (int)op, a.Rows, a.Cols, Ptr(a), Ptr(b), b.Rows, b.Cols, Ptr(dy), Ptr(db));
+            Launch("binary_backward_b", a.DType, Blocks(a.Length), (int)op, a.Rows, a.Cols, Ptr(a), Ptr(b), b.Rows, b.Cols, Ptr(dy), Ptr(db));
     }
 
     protected override void AddScaledCore(Tensor x, double alpha, Tensor y) =>
@@ -135,19 +135,23 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
 
     // ---------------------------------------------------------------- reductions (one block per output, fixed trees)
 
-    private static long ReducedOutputs(Tensor x, int? dim) => dim switch { null => 1, 0 => x.Cols, _ => x.Rows };
+XX
+    private static long ReductionBlocks(Tensor x, int? dim) => dim switch { null => 1, 0 => (x.Cols + 31) / 32, _ => WarpPerRow(x.Rows) };
+
+    /// <summary>Blocks of 256 threads giving every row its own warp.</summary>
+    private static long WarpPerRow(long rows) => Math.Min((rows + 7) / 8, 65535L * 32);
 
     protected override void ReduceCore(ReduceOp op, Tensor x, Tensor y, int? dim) =>
-        Launch("reduce_forward", x.DType, ReducedOutputs(x, dim), (int)op, dim ?? -1, x.Rows, x.Cols, Ptr(x), Ptr(y));
+        Launch("reduce_forward", x.DType, ReductionBlocks(x, dim), (int)op, dim ?? -1, x.Rows, x.Cols, Ptr(x), Ptr(y));
 
     protected override void ReduceBackwardCore(ReduceOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, int? dim) =>
-        Launch("reduce_backward", x.DType, ReducedOutputs(x, dim), (int)op, dim ?? -1, x.Rows, x.Cols, Ptr(x), Ptr(y), Ptr(dy), Ptr(dx));
+        Launch("reduce_backward", x.DType, Blocks(x.Length), (int)op, dim ?? -1, x.Rows, x.Cols, Ptr(x), Ptr(y), Ptr(dy), Ptr(dx));
 
     protected override void LogSumExpRowsCore(Tensor x, Tensor y) =>
-        Launch("logsumexp_rows_forward", x.DType, x.Rows, x.Rows, x.Cols, Ptr(x), Ptr(y));
+        Launch("logsumexp_rows_forward", x.DType, WarpPerRow(x.Rows), x.Rows, x.Cols, Ptr(x), Ptr(y));
 
     protected override void LogSumExpRowsBackwardCore(Tensor x, Tensor y, Tensor dy, Tensor dx) =>
-        Launch("logsumexp_rows_backward", x.DType, x.Rows, x.Rows, x.Cols, Ptr(x), Ptr(y), Ptr(dy), Ptr(dx));
+        Launch("logsumexp_rows_backward", x.DType, Blocks(x.Length), x.Rows, x.Cols, Ptr(x), Ptr(y), Ptr(dy), Ptr(dx));
 
     // ---------------------------------------------------------------- products
 
@@ -178,7 +182,7 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
 
     /// <summary>Our own CSR kernel (a warp per row, entries in column order), deterministic unlike cuSPARSE's transposed products.</summary>
     protected override void SpmmCore(CsrMatrix a, Tensor x, double beta, Tensor y) =>
-        Launch("spmm_csr_forward", x.DType, a.Rows, a.Rows, x.Cols, Ptr(a.RowPtr), Ptr(a.ColIdx), Ptr(a.Values), Ptr(x), Scalar(x.DType, beta), Ptr(y));
+        Launch("spmm_csr_forward", x.DType, WarpPerRow(a.Rows), a.Rows, x.Cols, Ptr(a.RowPtr), Ptr(a.ColIdx), Ptr(a.Values), Ptr(x), Scalar(x.DType, beta), Ptr(y));
 
     // ---------------------------------------------------------------- rows and columns
 
@@ -186,23 +190,23 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
         Launch("gather_rows", src.DType, Blocks(dst.Length), index.Rows, src.Cols, Ptr(src), Ptr(index), Ptr(dst));
 
     protected override void ScatterAddRowsCore(Tensor src, Tensor index, Tensor dst) =>
-        Launch("scatter_add_rows", src.DType, Blocks(src.Cols), index.Rows, src.Cols, Ptr(src), Ptr(index), Ptr(dst));
+        Launch("scatter_add_rows", src.DType, 8 * ((src.Cols + 31) / 32), index.Rows, src.Cols, Ptr(src), Ptr(index), Ptr(dst));
 
     protected override void CopyBlockCore(Tensor src, int srcRow, int srcCol, Tensor dst, int dstRow, int dstCol, int rows, int cols, bool accumulate) =>
         Launch("copy_block", src.DType, Blocks((long)rows * cols), rows, cols, Ptr(src, (long)srcRow * src.Cols + srcCol), src.Cols,
             Ptr(dst, (long)dstRow * dst.Cols + dstCol), dst.Cols, accumulate ? 1 : 0);
 
     protected override void RowL2NormalizeCore(Tensor x, Tensor y, double eps) =>
-        Launch("row_l2_normalize_forward", x.DType, x.Rows, x.Rows, x.Cols, Ptr(x), Ptr(y), Scalar(x.DType, eps));
+        Launch("row_l2_normalize_forward", x.DType, WarpPerRow(x.Rows), x.Rows, x.Cols, Ptr(x), Ptr(y), Scalar(x.DType, eps));
 
     protected override void RowL2NormalizeBackwardCore(Tensor x, Tensor y, Tensor dy, Tensor dx, double eps) =>
-        Launch("row_l2_normalize_backward", x.DType, x.Rows, x.Rows, x.Cols, Ptr(x), Ptr(y), Ptr(dy), Ptr(dx), Scalar(x.DType, eps));
+        Launch("row_l2_normalize_backward", x.DType, WarpPerRow(x.Rows), x.Rows, x.Cols, Ptr(x), Ptr(y), Ptr(dy), Ptr(dx), Scalar(x.DType, eps));
 
     protected override void SoftmaxRowsCore(Tensor x, Tensor y, bool log) =>
-        Launch("softmax_rows_forward", x.DType, x.Rows, log ? 1 : 0, x.Rows, x.Cols, Ptr(x), Ptr(y));
+        Launch("softmax_rows_forward", x.DType, WarpPerRow(x.Rows), log ? 1 : 0, x.Rows, x.Cols, Ptr(x), Ptr(y));
 
     protected override void SoftmaxRowsBackwardCore(Tensor y, Tensor dy, Tensor dx, bool log) =>
-        Launch("softmax_rows_backward", y.DType, y.Rows, log ? 1 : 0, y.Rows, y.Cols, Ptr(y), Ptr(dy), Ptr(dx));
+        Launch("softmax_rows_backward", y.DType, WarpPerRow(y.Rows), log ? 1 : 0, y.Rows, y.Cols, Ptr(y), Ptr(dy), Ptr(dx));
 
     protected override void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor invStd, double eps) =>
         Launch("batchnorm_forward", x.DType, x.Cols, x.Rows, x.Cols, Ptr(x), Ptr(gamma), Ptr(beta), Ptr(y), Ptr(mean), Ptr(invStd), Scalar(x.DType, eps));
