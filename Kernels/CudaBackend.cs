@@ -135,7 +135,7 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
 
     // ---------------------------------------------------------------- reductions (one block per output, fixed trees)
 
-XX
+    /// <summary>kernels.cu's grid for a reduction: one block for everything, a block per 32 columns, or a warp per row.</summary>
     private static long ReductionBlocks(Tensor x, int? dim) => dim switch { null => 1, 0 => (x.Cols + 31) / 32, _ => WarpPerRow(x.Rows) };
 
     /// <summary>Blocks of 256 threads giving every row its own warp.</summary>
