@@ -15,6 +15,9 @@ public sealed record RunConfig
 
     public int Layers { get; init; } = 2;
     public double Reg { get; init; } = 1e-4;
+
+    /// <summary>LightGCN's penalty: EVAL.md's squared norms (default) or MMRec's code's unsquared norms.</summary>
+    public RegForm RegForm { get; init; } = RegForm.Squared;
     public int Dimension { get; init; } = 64;
     /// <summary>Adam's learning rate; null means the model's published default (SEA 1e-4, LightGCN 1e-3).</summary>
     public double? LearningRate { get; init; }
@@ -52,7 +55,7 @@ public sealed record RunConfig
     public RecommenderModel BuildModel(Dataset data, Backend backend) => Model switch
     {
         "sea" => BuildSea(data, backend),
-        "lightgcn" => new LightGcn(backend, data.Users, data.Items, Adjacency(data, backend), Layers, Reg, new Rng(Seed), Dimension),
+        "lightgcn" => new LightGcn(backend, data.Users, data.Items, Adjacency(data, backend), Layers, Reg, new Rng(Seed), Dimension, regForm: RegForm),
         "mostpop" => new MostPop(backend, data.Users, data.Items, data.Train.Items),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
     };

@@ -32,7 +32,7 @@ public static class RunConfigFile
     /// <summary>The option names a file may use (dashes and underscores are interchangeable).</summary>
     public static readonly string[] Keys =
     [
-        "model", "data", "layers", "reg", "dimension", "lr", "epochs", "patience", "batch", "seed",
+        "model", "data", "layers", "reg", "reg-form", "dimension", "lr", "epochs", "patience", "batch", "seed",
         "alpha", "beta", "tau", "knn-k", "image-weight", "club-pairing", "distance", "club-steps", "eval-embeddings", "reassociate",
     ];
 
@@ -47,6 +47,7 @@ public static class RunConfigFile
                 "data" => c with { Data = value is null ? null : Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(file))!) },
                 "layers" => c with { Layers = Int(value) },
                 "reg" => c with { Reg = Real(value) },
+                "reg-form" => c with { RegForm = Enum<RegForm>(value) },
                 "dimension" => c with { Dimension = Int(value) },
                 "lr" or "learning-rate" => c with { LearningRate = value is null ? null : Real(value) },
                 "epochs" => c with { Epochs = value is null ? null : Int(value) },

@@ -3,10 +3,23 @@ using Engine.Training.Sampling;
 
 namespace Engine.Training.Models;
 
+/// <summary>How LightGCN's embedding regulariser is computed.</summary>
+public enum RegForm
+{
+    /// <summary>EVAL.md's statement: reg × (squared L2 norms of the batch's layer-0 embeddings) / (2 × batch).</summary>
+    Squared,
+
+    /// <summary>
+    /// MMRec's code (common/loss.py, EmbLoss): reg × (‖U‖_F + ‖I⁺‖_F + ‖I⁻‖_F) / batch with unsquared Frobenius norms
+    /// of the batch's layer-0 embedding matrices: a far weaker penalty at the same reg_weight.
+    /// </summary>
+    Norm,
+}
+
 /// <summary>
 /// LightGCN as MMRec runs it: ID embeddings (Xavier uniform) for users and items, propagated over the normalised
-/// adjacency Â for L layers, the final embedding the mean of layers 0..L; BPR in natural log plus
-/// reg_weight × (squared L2 norms of the batch's layer-0 user, positive and negative embeddings) / (2 × batch).
+/// adjacency Â for L layers, the final embedding the mean of layers 0..L; BPR in natural log plus a penalty on the
+/// batch's layer-0 user, positive and negative embeddings (see <see cref="RegForm"/>: EVAL.md's squared form by default).
 /// </summary>
 public sealed class LightGcn : RecommenderModel
 {
@@ -15,7 +28,7 @@ public sealed class LightGcn : RecommenderModel
     private readonly Var itemEmbedding;
 
     public LightGcn(Backend backend, int users, int items, CsrMatrix adjacency, int layers, double regWeight, Rng rng,
-        int dimension = 64, DType dtype = DType.Float32)
+        int dimension = 64, DType dtype = DType.Float32, RegForm regForm = RegForm.Squared)
     {
         if (adjacency.Rows != users + items)
             throw new ArgumentException($"the adjacency has {adjacency.Rows} nodes, but there are {users} users + {items} items");
@@ -24,6 +37,7 @@ public sealed class LightGcn : RecommenderModel
         Users = users;
         Layers = layers;
         RegWeight = regWeight;
+        RegForm = regForm;
         userEmbedding = Var.Parameter(Init.XavierUniform(backend, users, dimension, dtype, rng), "user_embedding");
         itemEmbedding = Var.Parameter(Init.XavierUniform(backend, items, dimension, dtype, rng), "item_embedding");
     }
@@ -32,6 +46,7 @@ public sealed class LightGcn : RecommenderModel
     public int Users { get; }
     public int Layers { get; }
     public double RegWeight { get; }
+    public RegForm RegForm { get; }
     public override IReadOnlyList<Var> Parameters => [userEmbedding, itemEmbedding];
 
     /// <summary>mean(E₀, ÂE₀, Â²E₀, …, Â^L E₀) over all nodes, users first.</summary>
@@ -62,9 +77,10 @@ public sealed class LightGcn : RecommenderModel
         var negativeScores = (u * all.GatherRows(negativeNodes)).Sum(dim: 1);
         var bpr = Losses.Bpr(positiveScores, negativeScores);
 
-        var squaredNorms = userEmbedding.GatherRows(users).Square().Sum()
-                         + itemEmbedding.GatherRows(positives).Square().Sum()
-                         + itemEmbedding.GatherRows(negatives).Square().Sum();
+        Var[] layer0 = [userEmbedding.GatherRows(users), itemEmbedding.GatherRows(positives), itemEmbedding.GatherRows(negatives)];
+        if (RegForm == RegForm.Norm)
+            return bpr + (layer0[0].Square().Sum().Sqrt() + layer0[1].Square().Sum().Sqrt() + layer0[2].Square().Sum().Sqrt()) * (RegWeight / batch.Count);
+        var squaredNorms = layer0[0].Square().Sum() + layer0[1].Square().Sum() + layer0[2].Square().Sum();
         return bpr + squaredNorms * (RegWeight / (2.0 * batch.Count));
     }
 

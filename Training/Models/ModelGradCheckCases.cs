@@ -19,13 +19,16 @@ public static class ModelGradCheckCases
         Sea("sea_loss_plain_first_layers", new SeaOptions { Reassociate = false }),
         Sea("sea_loss_l2_distance", new SeaOptions { Distance = Distance.L2 }),
         Sea("sea_backbone_alpha_beta_0", new SeaOptions { Alpha = 0, Beta = 0 }),
-        new("lightgcn_loss", (backend, rng) =>
-        {
-            var (adjacency, _, _, batch) = TinyProblem(backend, rng);
-            var model = new LightGcn(backend, Users, Items, adjacency, layers: 2, regWeight: 0.1, rng, dimension: 3, DType.Float64);
-            return new GradCheckProblem(model.Parameters, () => model.Loss(batch));
-        }),
+        LightGcn("lightgcn_loss", RegForm.Squared),
+        LightGcn("lightgcn_loss_mmrec_norm_penalty", RegForm.Norm),
     ];
+
+    private static GradCheckCase LightGcn(string name, RegForm form) => new(name, (backend, rng) =>
+    {
+        var (adjacency, _, _, batch) = TinyProblem(backend, rng);
+        var model = new LightGcn(backend, Users, Items, adjacency, layers: 2, regWeight: 0.1, rng, dimension: 3, DType.Float64, form);
+        return new GradCheckProblem(model.Parameters, () => model.Loss(batch));
+    });
 
     /// <summary>SEA.md's architecture at toy widths, with α and β large enough that every term shows in the gradient.</summary>
     public static SeaOptions Tiny(SeaOptions o) => o with
