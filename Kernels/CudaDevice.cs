@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Engine.Kernels.Native;
 using static Engine.Kernels.Native.CudaException;
@@ -145,8 +144,7 @@ internal static unsafe class KernelModule
             : Path.Combine(AppContext.BaseDirectory, "kernels.fatbin");
         if (File.Exists(prebuilt)) return (FromImage(File.ReadAllBytes(prebuilt)), $"prebuilt {prebuilt}");
 
-        int major, minor;
-        Check(Nvrtc.nvrtcVersion(&major, &minor));
+        var (major, minor) = Nvrtc.Version();
         string arch = $"sm_{capability.Major}{capability.Minor}";
         string cacheFolder = Path.Combine(Environment.GetEnvironmentVariable("SEA_CACHE") is { Length: > 0 } c ? c
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "sea"), "kernels");
@@ -170,45 +168,17 @@ internal static unsafe class KernelModule
 
     private static byte[] Compile(string arch)
     {
-        var source = Encoding.UTF8.GetBytes(KernelSource.Text + "\0");
-        var name = Encoding.UTF8.GetBytes("kernels.cu\0");
-        string[] options = [$"--gpu-architecture={arch}", "--std=c++17", "-lineinfo", "--fmad=true"];
-        nvrtcProgram program;
-        fixed (byte* s = source, n = name) Check(Nvrtc.nvrtcCreateProgram(&program, s, n, 0, null, null));
+        var program = Nvrtc.CreateProgram(KernelSource.Text, "kernels.cu");
         try
         {
-            var encoded = options.Select(o => Encoding.UTF8.GetBytes(o + "\0")).ToArray();
-            var handles = encoded.Select(e => GCHandle.Alloc(e, GCHandleType.Pinned)).ToArray();
-            try
-            {
-                byte** pointers = stackalloc byte*[encoded.Length];
-                for (int i = 0; i < encoded.Length; i++) pointers[i] = (byte*)handles[i].AddrOfPinnedObject();
-                var result = Nvrtc.nvrtcCompileProgram(program, encoded.Length, pointers);
-                if (result != nvrtcResult.NVRTC_SUCCESS)
-                    throw new InvalidOperationException($"NVRTC could not compile kernels.cu for {arch} ({result}):\n{Log(program)}");
-            }
-            finally
-            {
-                foreach (var h in handles) h.Free();
-            }
-            nuint size;
-            Check(Nvrtc.nvrtcGetCUBINSize(program, &size));
-            var cubin = new byte[(int)size];
-            fixed (byte* p = cubin) Check(Nvrtc.nvrtcGetCUBIN(program, p));
-            return cubin;
+            var result = Nvrtc.CompileProgram(program, [$"--gpu-architecture={arch}", "--std=c++17", "-lineinfo", "--fmad=true"]);
+            if (result != nvrtcResult.NVRTC_SUCCESS)
+                throw new InvalidOperationException($"NVRTC could not compile kernels.cu for {arch} ({result}):\n{Nvrtc.ProgramLog(program)}");
+            return Nvrtc.Cubin(program);
         }
         finally
         {
-            Nvrtc.nvrtcDestroyProgram(&program);
+            Nvrtc.DestroyProgram(program);
         }
-    }
-
-    private static string Log(nvrtcProgram program)
-    {
-        nuint size;
-        if (Nvrtc.nvrtcGetProgramLogSize(program, &size) != nvrtcResult.NVRTC_SUCCESS || size <= 1) return "(no log)";
-        var log = new byte[(int)size];
-        fixed (byte* p = log) Nvrtc.nvrtcGetProgramLog(program, p);
-        return Encoding.UTF8.GetString(log, 0, log.Length - 1);
     }
 }
