@@ -133,7 +133,7 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
     protected override void AddScaledCore(Tensor x, double alpha, Tensor y) =>
         Launch("add_scaled", x.DType, Blocks(x.Length), x.Length, Scalar(x.DType, alpha), Ptr(x), Ptr(y));
 
-    // ---------------------------------------------------------------- reductions (one block per output, fixed trees)
+    // ---------------------------------------------------------------- reductions (fixed-order trees: see kernels.cu section 3)
 
     /// <summary>kernels.cu's grid for a reduction: one block for everything, a block per 32 columns, or a warp per row.</summary>
     private static long ReductionBlocks(Tensor x, int? dim) => dim switch { null => 1, 0 => (x.Cols + 31) / 32, _ => WarpPerRow(x.Rows) };
