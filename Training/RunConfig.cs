@@ -28,6 +28,10 @@ public sealed record RunConfig
 
     public int EffectiveEpochs => Epochs ?? (Data is null ? 10 : 1000);
     public int Patience { get; init; } = 20;
+
+    /// <summary>MMRec's learning_rate_scheduler [factor, step]: lr · factor^(epoch/step); factor 1 keeps it constant.</summary>
+    public double LearningRateFactor { get; init; } = 1.0;
+    public int LearningRateStep { get; init; } = 50;
     public int Batch { get; init; } = 2048;
     public ulong Seed { get; init; } = 999;
 
@@ -42,6 +46,8 @@ public sealed record RunConfig
         Patience = Patience,
         BatchSize = Batch,
         LearningRate = EffectiveLearningRate,
+        LearningRateFactor = LearningRateFactor,
+        LearningRateStep = LearningRateStep,
         Seed = Seed,
     };
 

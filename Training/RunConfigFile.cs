@@ -32,7 +32,7 @@ public static class RunConfigFile
     /// <summary>The option names a file may use (dashes and underscores are interchangeable).</summary>
     public static readonly string[] Keys =
     [
-        "model", "data", "layers", "reg", "reg-form", "dimension", "lr", "epochs", "patience", "batch", "seed",
+        "model", "data", "layers", "reg", "reg-form", "dimension", "lr", "lr-factor", "lr-step", "epochs", "patience", "batch", "seed",
         "alpha", "beta", "tau", "knn-k", "image-weight", "club-pairing", "distance", "club-steps", "eval-embeddings", "reassociate",
     ];
 
@@ -50,6 +50,8 @@ public static class RunConfigFile
                 "reg-form" => c with { RegForm = Enum<RegForm>(value) },
                 "dimension" => c with { Dimension = Int(value) },
                 "lr" or "learning-rate" => c with { LearningRate = value is null ? null : Real(value) },
+                "lr-factor" => c with { LearningRateFactor = Real(value) },
+                "lr-step" => c with { LearningRateStep = Int(value) },
                 "epochs" => c with { Epochs = value is null ? null : Int(value) },
                 "patience" => c with { Patience = Int(value) },
                 "batch" => c with { Batch = Int(value) },

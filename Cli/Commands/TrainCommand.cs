@@ -21,6 +21,8 @@ internal static class TrainCommand
         var reg = new Option<double>("--reg") { Description = "LightGCN's reg_weight", DefaultValueFactory = _ => defaults.Reg };
         var regForm = new Option<RegForm>("--reg-form") { Description = "LightGCN's penalty: squared (EVAL.md) or norm (MMRec's code)", DefaultValueFactory = _ => defaults.RegForm };
         var lr = new Option<double?>("--lr") { Description = "Adam's learning rate (default: SEA 1e-4, LightGCN 1e-3)" };
+        var lrFactor = new Option<double>("--lr-factor") { Description = "MMRec's learning-rate schedule: lr · factor^(epoch/step)", DefaultValueFactory = _ => defaults.LearningRateFactor };
+        var lrStep = new Option<int>("--lr-step") { Description = "epochs per factor of the learning-rate schedule", DefaultValueFactory = _ => defaults.LearningRateStep };
         var epochs = new Option<int?>("--epochs") { Description = "at most this many epochs (default: 1000, or 10 on the built-in dataset)" };
         var patience = new Option<int>("--patience") { Description = "early-stopping patience, in epochs without a better valid Recall@20", DefaultValueFactory = _ => defaults.Patience };
         var seed = new Option<ulong>("--seed") { Description = "seed of initialisation and sampling", DefaultValueFactory = _ => defaults.Seed };
@@ -41,7 +43,7 @@ internal static class TrainCommand
         var plain = new Option<bool>("--no-reassociate") { Description = "SEA: compute the first layers as written (slow; for checking)" };
         var command = new Command("train", "Trains a model with MMRec's protocol and reports the test metrics of the best-valid epoch.")
         {
-            model, data, layers, reg, regForm, lr, epochs, patience, seed, batch, output, device,
+            model, data, layers, reg, regForm, lr, lrFactor, lrStep, epochs, patience, seed, batch, output, device,
             alpha, beta, tau, knn, imageWeight, pairing, distance, clubSteps, evalEmbeddings, plain,
         };
         var configFile = new Option<string?>("--config") { Description = "a JSON or YAML file of options (names as here, without dashes); options given here override it" };
@@ -61,6 +63,8 @@ internal static class TrainCommand
                 Reg = Pick(reg, c.Reg),
                 RegForm = Pick(regForm, c.RegForm),
                 LearningRate = Pick(lr, c.LearningRate),
+                LearningRateFactor = Pick(lrFactor, c.LearningRateFactor),
+                LearningRateStep = Pick(lrStep, c.LearningRateStep),
                 Epochs = Pick(epochs, c.Epochs),
                 Patience = Pick(patience, c.Patience),
                 Seed = Pick(seed, c.Seed),

@@ -50,6 +50,21 @@ public class EndToEndTests
     }
 
     [Fact]
+    public void The_learning_rate_follows_mmrecs_factor_schedule()
+    {
+        var config = new RunConfig { Model = "lightgcn", Layers = 1, LearningRate = 0.01, LearningRateFactor = 0.5, LearningRateStep = 2, Epochs = 3, Batch = 4096 };
+        using var model = config.BuildModel(Small, CpuBackend.Shared);
+        var history = new Trainer(Small, config.TrainerOptions).Train(model, cancel: TestContext.Current.CancellationToken).History;
+        Assert.Equal([0.01, 0.01 * Math.Pow(0.5, 0.5), 0.005], history.Select(h => h.LearningRate), new Tolerance());
+    }
+
+    private sealed class Tolerance : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= 1e-15;
+        public int GetHashCode(double obj) => 0;
+    }
+
+    [Fact]
     public void Training_stops_after_patience_epochs_without_improvement()
     {
         var config = new RunConfig { Model = "lightgcn", Layers = 1, LearningRate = 0.5, Epochs = 200, Patience = 2, Batch = 4096, Seed = 1 };
