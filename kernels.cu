@@ -810,11 +810,12 @@ template <typename T> __device__ __forceinline__ void load_rows(const T* src, in
 
 // lse[i] = log Σ_j exp(logit_ij) (online max and sum per lane, merged by a fixed shuffle tree) and
 // positive[i] = logit_ii. The loss mean(lse − positive) is finished by the host.
-// Grid: ceil(rows/32) blocks of exactly 256 threads. Dynamic shared memory: (64·d + 32)·sizeof(T) bytes
-// (d = 32: 8.3 KB f32, 16.6 KB f64).
+// Grid: ceil(rows/32) blocks of exactly 256 threads (another block size traps). Dynamic shared memory:
+// (64·d + 32)·sizeof(T) bytes (d = 32: 8.3 KB f32, 16.6 KB f64; above 48 KB from d = 96 in f64, d = 192 in f32).
 template <typename T>
 __device__ void infonce_forward(int rows, int d, const T* a, const T* c, T invTemperature, T* lse, T* positive)
 {
+    if (blockDim.x != INFONCE_THREADS) __trap(); // the layout is for exactly 8 warps: fail loudly, never write past it
     T* own = reinterpret_cast<T*>(sea_dynamic_shared); // [32][d]
     T* tile = own + INFONCE_OWNED * d;                  // [32][d+1]
     const int ld = d + 1, lane = lane_id(), warp = warp_id();
@@ -876,12 +877,13 @@ __device__ void infonce_forward(int rows, int d, const T* a, const T* c, T invTe
 // scale = dL/dloss / rows. Each owned row's sum runs over the streamed rows in order (per tile, a partial sum then
 // added), by one lane per column, so it is deterministic; da and dc each have one writer per element. Either
 // gradient may be null (its half is skipped).
-// Grid: (ceil(rows/32), 2) blocks of exactly 256 threads (gridDim.y = 1 also works: the blocks then do both halves).
-// Dynamic shared memory: (96·d + 1088)·sizeof(T) bytes (d = 32: 16.6 KB f32, 33.3 KB f64; above 48 KB from d = 58
-// in f64 or d = 122 in f32, raise the kernel's limit).
+// Grid: (ceil(rows/32), 2) blocks of exactly 256 threads (another block size traps; gridDim.y = 1 also works: the
+// blocks then do both halves). Dynamic shared memory: (96·d + 1088)·sizeof(T) bytes (d = 32: 16.6 KB f32, 33.3 KB
+// f64; above 48 KB from d = 53 in f64 or d = 117 in f32: raise the kernel's limit there).
 template <typename T>
 __device__ void infonce_backward(int rows, int d, const T* a, const T* c, T invTemperature, const T* lse, T scale, T* da, T* dc)
 {
+    if (blockDim.x != INFONCE_THREADS) __trap(); // as the forward
     T* own = reinterpret_cast<T*>(sea_dynamic_shared);                 // [32][d]   owned rows
     T* tile = own + INFONCE_OWNED * d;                                  // [32][d+1] streamed rows
     T* weights = tile + INFONCE_TILE * (d + 1);                         // [32][32]  p for owned row × tile row
@@ -1216,14 +1218,14 @@ __device__ void club_fit(int pairs, int rows, const T* x, const T* y, T* params,
                     g[j] += wl[CLUB_W1 + j * CLUB_D + k] * xk;
                 }
             }
-            T a[CLUB_H], r[CLUB_H], da[CLUB_H], dr[CLUB_H];
+            // From here h and g hold the activations a = relu(h), r = relu(g) (fewer live registers); relu(h) > 0
+            // exactly where h > 0, so they also serve as ReLU's backward mask.
+            T da[CLUB_H], dr[CLUB_H];
 #pragma unroll
             for (int j = 0; j < CLUB_H; ++j)
             {
-                h[j] += wm[CLUB_B1 + j];
-                g[j] += wl[CLUB_B1 + j];
-                a[j] = relu(h[j]);
-                r[j] = relu(g[j]);
+                h[j] = relu(h[j] + wm[CLUB_B1 + j]);
+                g[j] = relu(g[j] + wl[CLUB_B1 + j]);
                 da[j] = T(0);
                 dr[j] = T(0);
             }
@@ -1233,8 +1235,8 @@ __device__ void club_fit(int pairs, int rows, const T* x, const T* y, T* params,
 #pragma unroll
                 for (int j = 0; j < CLUB_H; ++j)
                 {
-                    mu += wm[CLUB_W2 + o * CLUB_H + j] * a[j];
-                    z += wl[CLUB_W2 + o * CLUB_H + j] * r[j];
+                    mu += wm[CLUB_W2 + o * CLUB_H + j] * h[j];
+                    z += wl[CLUB_W2 + o * CLUB_H + j] * g[j];
                 }
                 mu += wm[CLUB_B2 + o];
                 z += wl[CLUB_B2 + o];
@@ -1256,9 +1258,9 @@ __device__ void club_fit(int pairs, int rows, const T* x, const T* y, T* params,
 #pragma unroll
             for (int j = 0; j < CLUB_H; ++j)
             {
-                sc[2 * CLUB_D + j] = a[j];
-                sc[2 * CLUB_D + CLUB_H + j] = h[j] > T(0) ? da[j] : T(0);          // ReLU backward on the pre-activation
-                sc[2 * CLUB_D + 2 * CLUB_H + j] = r[j];
+                sc[2 * CLUB_D + j] = h[j];
+                sc[2 * CLUB_D + CLUB_H + j] = h[j] > T(0) ? da[j] : T(0);          // ReLU backward
+                sc[2 * CLUB_D + 2 * CLUB_H + j] = g[j];
                 sc[2 * CLUB_D + 3 * CLUB_H + j] = g[j] > T(0) ? dr[j] : T(0);
             }
         }
