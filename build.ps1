@@ -5,7 +5,6 @@
 #   ./build.ps1                          # Release: kernels (if nvcc), build, test, publish to out/sea
 #   ./build.ps1 -SkipTests -SkipKernels
 #   ./build.ps1 -Configuration Debug
-[CmdletBinding()]
 param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
@@ -16,12 +15,9 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-# Runs a native command and stops the script when it fails (PowerShell does not, for native commands).
-function Invoke-Step {
-    param([Parameter(Mandatory)] [string] $Command, [Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
-    Write-Host "> $Command $($Arguments -join ' ')"
-    & $Command @Arguments
-    if ($LASTEXITCODE -ne 0) { throw "'$Command $($Arguments -join ' ')' failed with exit code $LASTEXITCODE" }
+# PowerShell does not stop when a native command fails: each step checks its exit code.
+function Assert-Success([string] $Step) {
+    if ($LASTEXITCODE -ne 0) { throw "$Step failed with exit code $LASTEXITCODE" }
 }
 
 Push-Location $PSScriptRoot
@@ -29,20 +25,20 @@ try {
     $kernelBuild = 'build/kernels'
     $buildKernels = -not $SkipKernels -and [bool](Get-Command nvcc -ErrorAction SilentlyContinue)
     if ($buildKernels) {
-        Invoke-Step cmake -S . -B $kernelBuild "-DCMAKE_BUILD_TYPE=$Configuration"
-        Invoke-Step cmake --build $kernelBuild --config $Configuration
+        cmake -S . -B $kernelBuild "-DCMAKE_BUILD_TYPE=$Configuration"; Assert-Success 'cmake (configure)'
+        cmake --build $kernelBuild --config $Configuration; Assert-Success 'cmake --build (kernels.fatbin)'
     }
     elseif (-not $SkipKernels) {
         Write-Host 'nvcc not found: no kernels.fatbin (the engine compiles kernels.cu with NVRTC at run time).'
     }
 
-    Invoke-Step dotnet build Engine.sln -c $Configuration
+    dotnet build Engine.sln -c $Configuration; Assert-Success 'dotnet build'
     if (-not $SkipTests) {
-        Invoke-Step dotnet test Engine.sln -c $Configuration --no-build
+        dotnet test Engine.sln -c $Configuration --no-build; Assert-Success 'dotnet test'
     }
-    Invoke-Step dotnet publish Cli -c $Configuration -o out/sea
+    dotnet publish Cli -c $Configuration -o out/sea; Assert-Success 'dotnet publish'
     if ($buildKernels) {
-        Invoke-Step cmake --install $kernelBuild --prefix out/sea --config $Configuration
+        cmake --install $kernelBuild --prefix out/sea --config $Configuration; Assert-Success 'cmake --install (kernels.fatbin beside sea)'
     }
 }
 finally {
