@@ -20,7 +20,9 @@
 //    (Engine/Cpu/CpuBackend*.cs), which is the reference every kernel here is held to, op by op.
 //  - Determinism: no floating-point atomics anywhere. Every sum runs in an order fixed by the shapes and the launch
 //    shape alone (a thread's own strided loop in index order, then a fixed shuffle tree, then a fixed tree over the
-//    warps of the block), so the same inputs give the same bits on every run.
+//    warps of the block), so the same inputs give the same bits on every run. Sums are not in the CPU's order, and
+//    NVRTC/nvcc contract a*b + c into fused multiply-adds by default: results match the CPU to rounding, not bits
+//    (scatter_add_rows excepted: it adds in the CPU's order and is bit-identical).
 //  - Launch shapes. Unless a kernel's comment says otherwise, a kernel runs with 256 threads per block (any multiple
 //    of 32 up to 1024 works) and loops over its work grid-stride, so ANY grid of at least one block computes the
 //    right result; the grid given in each comment is the recommended one (cap it, e.g. at 65535 blocks, the loops
