@@ -66,8 +66,8 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
         device.Synchronize();
         switch (src.DType)
         {
-            case DType.Float32: Convert(MemoryMarshal.Cast<byte, float>(bytes), dst); break;
-            case DType.Float64: Convert(MemoryMarshal.Cast<byte, double>(bytes), dst); break;
+            case DType.Float32: HostConversion.Convert<float, T>(MemoryMarshal.Cast<byte, float>(bytes), dst); break;
+            case DType.Float64: HostConversion.Convert<double, T>(MemoryMarshal.Cast<byte, double>(bytes), dst); break;
             default: MemoryMarshal.Cast<byte, T>(bytes).CopyTo(dst); break;
         }
     }
@@ -77,26 +77,11 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
         var bytes = new byte[src.Length * dtype.SizeInBytes()];
         switch (dtype)
         {
-            case DType.Float32: Convert(src, MemoryMarshal.Cast<byte, float>(bytes.AsSpan())); break;
-            case DType.Float64: Convert(src, MemoryMarshal.Cast<byte, double>(bytes.AsSpan())); break;
+            case DType.Float32: HostConversion.Convert(src, MemoryMarshal.Cast<byte, float>(bytes.AsSpan())); break;
+            case DType.Float64: HostConversion.Convert(src, MemoryMarshal.Cast<byte, double>(bytes.AsSpan())); break;
             default: MemoryMarshal.AsBytes(src).CopyTo(bytes); break;
         }
         return bytes;
-    }
-
-    private static void Convert<TFrom, TTo>(ReadOnlySpan<TFrom> from, Span<TTo> to) where TFrom : unmanaged where TTo : unmanaged
-    {
-        if (typeof(TFrom) == typeof(TTo)) { MemoryMarshal.Cast<TFrom, TTo>(from).CopyTo(to); return; }
-        if (typeof(TFrom) == typeof(float) && typeof(TTo) == typeof(double))
-        {
-            var f = MemoryMarshal.Cast<TFrom, float>(from);
-            var d = MemoryMarshal.Cast<TTo, double>(to);
-            for (int i = 0; i < f.Length; i++) d[i] = f[i];
-            return;
-        }
-        var fd = MemoryMarshal.Cast<TFrom, double>(from);
-        var tf = MemoryMarshal.Cast<TTo, float>(to);
-        for (int i = 0; i < fd.Length; i++) tf[i] = (float)fd[i];
     }
 
     protected override void CopyCore(Tensor src, Tensor dst) =>

@@ -133,8 +133,8 @@ public sealed partial class CpuBackend : Backend
     {
         switch (dst.DType)
         {
-            case DType.Float32: ConvertInto(src, Data<float>(dst)); break;
-            case DType.Float64: ConvertInto(src, Data<double>(dst)); break;
+            case DType.Float32: HostConversion.Convert(src, Data<float>(dst).AsSpan()); break;
+            case DType.Float64: HostConversion.Convert(src, Data<double>(dst).AsSpan()); break;
             default: src.CopyTo(Data<T>(dst)); break;
         }
     }
@@ -143,23 +143,10 @@ public sealed partial class CpuBackend : Backend
     {
         switch (src.DType)
         {
-            case DType.Float32: ConvertInto<float, T>(Data<float>(src), dst); break;
-            case DType.Float64: ConvertInto<double, T>(Data<double>(src), dst); break;
+            case DType.Float32: HostConversion.Convert<float, T>(Data<float>(src), dst); break;
+            case DType.Float64: HostConversion.Convert<double, T>(Data<double>(src), dst); break;
             default: Data<T>(src).CopyTo(dst); break;
         }
-    }
-
-    /// <summary>Copies between float32 and float64 spans, or between spans of one type.</summary>
-    private static void ConvertInto<TSrc, TDst>(ReadOnlySpan<TSrc> src, Span<TDst> dst) where TSrc : unmanaged where TDst : unmanaged
-    {
-        if (typeof(TSrc) == typeof(TDst))
-            MemoryMarshal.Cast<TSrc, TDst>(src).CopyTo(dst);
-        else if (typeof(TSrc) == typeof(double) && typeof(TDst) == typeof(float))
-            TensorPrimitives.ConvertTruncating(MemoryMarshal.Cast<TSrc, double>(src), MemoryMarshal.Cast<TDst, float>(dst));
-        else if (typeof(TSrc) == typeof(float) && typeof(TDst) == typeof(double))
-            TensorPrimitives.ConvertChecked(MemoryMarshal.Cast<TSrc, float>(src), MemoryMarshal.Cast<TDst, double>(dst));
-        else
-            throw new NotSupportedException($"cannot convert {typeof(TSrc).Name} to {typeof(TDst).Name}");
     }
 
     protected override void CopyCore(Tensor src, Tensor dst) =>
