@@ -13,10 +13,15 @@ internal static class CliErrors
         {
             return body();
         }
+        catch (Engine.Training.TrainingDivergedException e)
+        {
+            Console.Error.WriteLine($"sea: error: {e.Message}");
+            return Failed;
+        }
         catch (Exception e) when (e is EngineException or IOException or UnauthorizedAccessException or InvalidOperationException
                                       or FormatException or DllNotFoundException or NotSupportedException
                                       or Engine.Training.Data.DataFormatException or ArgumentException or System.Text.Json.JsonException
-                                      or Engine.Kernels.Native.CudaException)
+                                      or Engine.Kernels.Native.CudaException or Engine.Training.Checkpoints.CheckpointException)
         {
             Console.Error.WriteLine($"sea: error: {e.Message}");
             return BadInput;

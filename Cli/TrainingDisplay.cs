@@ -1,5 +1,4 @@
 using Engine.Training;
-using Engine.Training.Models;
 using Spectre.Console;
 
 namespace Engine.Cli;
@@ -10,7 +9,7 @@ namespace Engine.Cli;
 /// </summary>
 internal static class TrainingDisplay
 {
-    public static TrainingResult Run(Trainer trainer, RecommenderModel model)
+    public static TrainingResult Run(Func<IProgress<TrainingProgress>, CancellationToken, TrainingResult> train)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -22,13 +21,13 @@ internal static class TrainingDisplay
         try
         {
             if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-                return trainer.Train(model, new SyncProgress(p => { if (IsEpochEnd(p)) Console.WriteLine(EpochLine(p.LastEpoch!)); }), cancel.Token);
+                return train(new SyncProgress(p => { if (IsEpochEnd(p)) Console.WriteLine(EpochLine(p.LastEpoch!)); }), cancel.Token);
 
             TrainingResult? result = null;
             AnsiConsole.Live(new Markup("starting")).Start(live =>
             {
                 var last = DateTime.MinValue;
-                result = trainer.Train(model, new SyncProgress(p =>
+                result = train(new SyncProgress(p =>
                 {
                     if (IsEpochEnd(p)) AnsiConsole.MarkupLine(Markup.Escape(EpochLine(p.LastEpoch!)));
                     if ((DateTime.UtcNow - last).TotalMilliseconds < 100) return;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Engine.Training.Data;
 using Engine.Training.Graph;
 using Engine.Training.Models;
@@ -22,10 +23,12 @@ public sealed record RunConfig
     /// <summary>Adam's learning rate; null means the model's published default (SEA 1e-4, LightGCN 1e-3).</summary>
     public double? LearningRate { get; init; }
 
+    [JsonIgnore]
     public double EffectiveLearningRate => LearningRate ?? (Model == "sea" ? 1e-4 : 1e-3);
     /// <summary>At most this many epochs; null means 1000 on a real dataset (MMRec's cap) and 10 on the built-in one.</summary>
     public int? Epochs { get; init; }
 
+    [JsonIgnore]
     public int EffectiveEpochs => Epochs ?? (Data is null ? 10 : 1000);
     public int Patience { get; init; } = 20;
 
@@ -40,6 +43,7 @@ public sealed record RunConfig
 
     public static readonly string[] Models = ["sea", "lightgcn", "mostpop"];
 
+    [JsonIgnore]
     public TrainerOptions TrainerOptions => new()
     {
         MaxEpochs = EffectiveEpochs,

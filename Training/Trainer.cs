@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Engine.Autograd;
+using Engine.Training.Checkpoints;
 using Engine.Training.Data;
 using Engine.Training.Evaluation;
 using Engine.Training.Models;
@@ -33,86 +34,155 @@ public sealed record TrainerOptions
 /// <summary>What the trainer reports while it runs.</summary>
 public sealed record TrainingProgress(int Epoch, int Batch, int BatchesPerEpoch, double MeanLoss, TimeSpan Elapsed, EpochReport? LastEpoch);
 
-/// <summary>One epoch: its mean batch loss, timings, and the metrics of both splits after it.</summary>
-public sealed record EpochReport(int Epoch, double MeanLoss, double TrainSeconds, double EvalSeconds, double LearningRate,
-    IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test, bool Improved);
+/// <summary>One epoch: its mean batch loss and loss terms, timings, and the metrics of both splits after it.</summary>
+public sealed record EpochReport(int Epoch, double MeanLoss, IReadOnlyDictionary<string, double> LossTerms, double TrainSeconds,
+    double EvalSeconds, double LearningRate, IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test, bool Improved);
 
 /// <summary>The outcome: the test metrics of the epoch with the best validation metric, and the history.</summary>
 public sealed record TrainingResult(int BestEpoch, int EpochsRun, IReadOnlyDictionary<string, double> Valid,
     IReadOnlyDictionary<string, double> Test, double TrainSecondsPerEpoch, double EvalSeconds, IReadOnlyList<EpochReport> History,
     bool Cancelled);
 
-/// <summary>
-/// MMRec's training loop: epochs of shuffled batches (forward, backward, the model's own after-backward work, an Adam
-/// step), an evaluation of valid and test after every epoch, early stopping on the validation metric, and the test
-/// metrics of the best-valid epoch reported. Ranking uses embeddings recomputed after the epoch's last step.
-/// </summary>
-public sealed class Trainer(Dataset data, TrainerOptions options)
+/// <summary>A loss term or a parameter stopped being finite; training cannot go on.</summary>
+public sealed class TrainingDivergedException(int epoch, int batch, string message) : Exception(message)
 {
-    public TrainerOptions Options { get; } = options;
+    public int Epoch { get; } = epoch;
+    public int Batch { get; } = batch;
+}
 
-    public TrainingResult Train(RecommenderModel model, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+/// <summary>
+/// MMRec's training loop for one model: epochs of shuffled batches (forward, backward, the model's own after-backward
+/// work, an Adam step), an evaluation of valid and test after every epoch, early stopping on the validation metric,
+/// and the test metrics of the best-valid epoch reported. Ranking uses embeddings recomputed after the epoch's last
+/// step. Everything that decides what happens next (optimiser, sampler generator, early-stopping counters, history)
+/// is part of <see cref="VisitState"/>, so a checkpointed trainer continues exactly.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly Evaluator evaluator;
+    private readonly BprSampler sampler;
+    private readonly Adam? adam;
+    private readonly List<EpochReport> history = [];
+    private int bestEpoch;
+    private int sinceBest;
+
+    public Trainer(Dataset data, RecommenderModel model, TrainerOptions options)
     {
-        var evaluator = new Evaluator(data, Options.Ks);
-        var history = new List<EpochReport>();
+        Model = model;
+        Options = options;
+        evaluator = new Evaluator(data, options.Ks);
+        sampler = new BprSampler(data.Users, data.Train.Users, data.Train.Items, options.BatchSize, new Rng(options.Seed + 1));
+        adam = model.Parameters.Count == 0 ? null : new Adam(model.Parameters, options.LearningRate);
+    }
+
+    public RecommenderModel Model { get; }
+    public TrainerOptions Options { get; }
+
+    /// <summary>Ranks with the model after every epoch; also what recommendations are computed with.</summary>
+    public Evaluator Evaluator => evaluator;
+    public IReadOnlyList<EpochReport> History => history;
+    public int EpochsDone => history.Count;
+    public EpochReport? Best => history.FirstOrDefault(h => h.Epoch == bestEpoch);
+
+    /// <summary>True once early stopping has fired or the epoch cap is reached (a model without parameters: after its one evaluation).</summary>
+    public bool Finished => adam is null ? history.Count > 0 : EpochsDone >= Options.MaxEpochs || sinceBest > Options.Patience;
+
+    /// <summary>Trains until <see cref="Finished"/> or cancellation (checked between epochs), calling <paramref name="afterEpoch"/> after each.</summary>
+    public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, Action<EpochReport>? afterEpoch = null)
+    {
         var clock = Stopwatch.StartNew();
+        while (!Finished && !cancel.IsCancellationRequested)
+            afterEpoch?.Invoke(RunEpoch(progress, clock));
+        return Result(cancelled: !Finished);
+    }
 
-        if (model.Parameters.Count == 0)
-        {
-            // Nothing to fit (MostPop): one evaluation is the whole run.
-            var watch = Stopwatch.StartNew();
-            var (valid, test) = evaluator.Evaluate(model);
-            var report = new EpochReport(0, double.NaN, 0, watch.Elapsed.TotalSeconds, 0, valid, test, true);
-            progress?.Report(new TrainingProgress(0, 0, 0, double.NaN, clock.Elapsed, report));
-            return new TrainingResult(0, 0, valid, test, 0, report.EvalSeconds, [report], false);
-        }
-
-        var sampler = new BprSampler(data.Users, data.Train.Users, data.Train.Items, Options.BatchSize, new Rng(Options.Seed + 1));
-        var adam = new Adam(model.Parameters, Options.LearningRate);
-        EpochReport? best = null;
-        int sinceBest = 0;
-        bool cancelled = false;
-
-        for (int epoch = 1; epoch <= Options.MaxEpochs; epoch++)
-        {
-            if (cancel.IsCancellationRequested) { cancelled = true; break; }
-            adam.LearningRate = Options.LearningRate * Math.Pow(Options.LearningRateFactor, (epoch - 1) / (double)Options.LearningRateStep);
-            var trainWatch = Stopwatch.StartNew();
-            double lossSum = 0;
-            int batchIndex = 0;
-            foreach (var batch in sampler.Epoch())
-            {
-                adam.ZeroGrad();
-                using (var tape = Tape.Begin())
-                {
-                    var loss = model.Loss(batch);
-                    double value = loss.Value.Item();
-                    if (!double.IsFinite(value))
-                        throw new InvalidOperationException($"the loss became {value} at epoch {epoch}, batch {batchIndex + 1}");
-                    lossSum += value;
-                    tape.Backward(loss);
-                }
-                model.AfterBackward(batch);
-                adam.Step();
-                batchIndex++;
-                progress?.Report(new TrainingProgress(epoch, batchIndex, sampler.BatchesPerEpoch, lossSum / batchIndex, clock.Elapsed, history.LastOrDefault()));
-            }
-            double trainSeconds = trainWatch.Elapsed.TotalSeconds;
-
-            var evalWatch = Stopwatch.StartNew();
-            var (valid, test) = evaluator.Evaluate(model);
-            bool improved = best is null || valid[Options.ValidMetric] > best.Valid[Options.ValidMetric];
-            var report = new EpochReport(epoch, lossSum / batchIndex, trainSeconds, evalWatch.Elapsed.TotalSeconds, adam.LearningRate, valid, test, improved);
-            history.Add(report);
-            progress?.Report(new TrainingProgress(epoch, batchIndex, sampler.BatchesPerEpoch, report.MeanLoss, clock.Elapsed, report));
-
-            if (improved) { best = report; sinceBest = 0; }
-            else if (++sinceBest > Options.Patience) break;
-        }
-
-        if (best is null)
+    /// <summary>The outcome so far: the best-valid epoch's metrics and the history.</summary>
+    public TrainingResult Result(bool cancelled = false)
+    {
+        if (Best is not { } best)
             return new TrainingResult(0, history.Count, new Dictionary<string, double>(), new Dictionary<string, double>(), 0, 0, history, cancelled);
-        return new TrainingResult(best.Epoch, history.Count, best.Valid, best.Test,
-            history.Average(h => h.TrainSeconds), history.Average(h => h.EvalSeconds), history, cancelled);
+        return new TrainingResult(best.Epoch, adam is null ? 0 : history.Count, best.Valid, best.Test,
+            history.Average(h => h.TrainSeconds), history.Average(h => h.EvalSeconds), history.ToList(), cancelled);
+    }
+
+    /// <summary>One epoch of training (none for a model without parameters), its evaluation, and the early-stopping bookkeeping.</summary>
+    public EpochReport RunEpoch(IProgress<TrainingProgress>? progress = null, Stopwatch? clock = null)
+    {
+        clock ??= Stopwatch.StartNew();
+        int epoch = adam is null ? 0 : history.Count + 1;
+        var (meanLoss, terms, trainSeconds) = adam is null
+            ? (double.NaN, new Dictionary<string, double>(), 0.0)
+            : TrainOneEpoch(adam, epoch, progress, clock);
+
+        var evalWatch = Stopwatch.StartNew();
+        var (valid, test) = evaluator.Evaluate(Model);
+        var best = Best;
+        bool improved = best is null || valid[Options.ValidMetric] > best.Valid[Options.ValidMetric];
+        var report = new EpochReport(epoch, meanLoss, terms, trainSeconds, evalWatch.Elapsed.TotalSeconds, adam?.LearningRate ?? 0,
+            valid, test, improved);
+        history.Add(report);
+        if (improved) { bestEpoch = epoch; sinceBest = 0; }
+        else sinceBest++;
+        progress?.Report(new TrainingProgress(epoch, sampler.BatchesPerEpoch, sampler.BatchesPerEpoch, meanLoss, clock.Elapsed, report));
+        return report;
+    }
+
+    private (double MeanLoss, Dictionary<string, double> Terms, double Seconds) TrainOneEpoch(Adam optimizer, int epoch,
+        IProgress<TrainingProgress>? progress, Stopwatch clock)
+    {
+        optimizer.LearningRate = Options.LearningRate * Math.Pow(Options.LearningRateFactor, (epoch - 1) / (double)Options.LearningRateStep);
+        var watch = Stopwatch.StartNew();
+        double lossSum = 0;
+        var termSums = new Dictionary<string, double>();
+        int batchIndex = 0;
+        foreach (var batch in sampler.Epoch())
+        {
+            batchIndex++;
+            optimizer.ZeroGrad();
+            using (var tape = Tape.Begin())
+            {
+                var loss = Model.Loss(batch);
+                double value = loss.Value.Item();
+                foreach (var (name, term) in Model.LossTerms)
+                {
+                    double t = term.Value.Item();
+                    if (!double.IsFinite(t)) throw Diverged(epoch, batchIndex, $"the loss term '{name}' became {t}");
+                    termSums[name] = termSums.GetValueOrDefault(name) + t;
+                }
+                if (!double.IsFinite(value)) throw Diverged(epoch, batchIndex, $"the loss became {value}");
+                lossSum += value;
+                tape.Backward(loss);
+            }
+            Model.AfterBackward(batch);
+            optimizer.Step();
+            foreach (var p in Model.Parameters)
+                if (!IsFinite(p.Value))
+                    throw Diverged(epoch, batchIndex, $"parameter '{p.Name}' stopped being finite after the update");
+            progress?.Report(new TrainingProgress(epoch, batchIndex, sampler.BatchesPerEpoch, lossSum / batchIndex, clock.Elapsed, history.LastOrDefault()));
+        }
+        return (lossSum / batchIndex, termSums.ToDictionary(t => t.Key, t => t.Value / batchIndex), watch.Elapsed.TotalSeconds);
+    }
+
+    private static TrainingDivergedException Diverged(int epoch, int batch, string what) =>
+        new(epoch, batch, $"training diverged at epoch {epoch}, batch {batch}: {what}");
+
+    /// <summary>NaN or ±∞ anywhere makes the sum non-finite; one reduction instead of a copy to the host.</summary>
+    private static bool IsFinite(Tensor t)
+    {
+        using var sum = t.Backend.Allocate(1, 1, t.DType);
+        t.Backend.Reduce(ReduceOp.Sum, t, sum);
+        return double.IsFinite(sum.Item());
+    }
+
+    /// <summary>The optimiser, the sampler's generator (the next epoch's shuffle and negatives), early stopping and the history.</summary>
+    public void VisitState(IStateVisitor visitor)
+    {
+        adam?.VisitState("adam", visitor);
+        visitor.Rng("sampler_rng", sampler.Rng);
+        bestEpoch = visitor.Value("best_epoch", bestEpoch);
+        sinceBest = visitor.Value("epochs_since_best", sinceBest);
+        var saved = visitor.Value("history", history.ToList());
+        history.Clear();
+        history.AddRange(saved);
     }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Engine.IO;
 using Engine.Training;
+using Engine.Training.Checkpoints;
 using Engine.Training.Models;
 using Spectre.Console;
 
@@ -27,7 +28,7 @@ internal static class TrainCommand
         var patience = new Option<int>("--patience") { Description = "early-stopping patience, in epochs without a better valid Recall@20", DefaultValueFactory = _ => defaults.Patience };
         var seed = new Option<ulong>("--seed") { Description = "seed of initialisation and sampling", DefaultValueFactory = _ => defaults.Seed };
         var batch = new Option<int>("--batch") { Description = "training pairs per batch", DefaultValueFactory = _ => defaults.Batch };
-        var output = new Option<string?>("--out") { Description = "folder for metrics.json" };
+        var output = new Option<string?>("--out") { Description = "run folder: checkpoints (last.ckpt, best.ckpt), epochs.jsonl and metrics.json" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong(DeviceChoice.Names);
         var sea = defaults.Sea;
@@ -50,9 +51,15 @@ internal static class TrainCommand
         command.Options.Add(configFile);
         var seeds = new Option<string?>("--seeds") { Description = "comma-separated seeds (e.g. 999,1,2): one run each, then mean ± std per metric" };
         command.Options.Add(seeds);
+        var resume = new Option<string?>("--resume") { Description = "continue the run in this folder from its last.ckpt (options may raise --epochs or change --patience only)" };
+        command.Options.Add(resume);
         command.SetAction(parse =>
         {
-            var c = parse.GetValue(configFile) is { } file ? RunConfigFile.Load(file) : new RunConfig();
+            var resumeFolder = parse.GetValue(resume);
+            var saved = resumeFolder is null ? null : Checkpoint.Load(Recommender.CheckpointPath(resumeFolder, latest: true));
+            // Resuming starts from the checkpoint's configuration: only options typed here can differ (and are checked).
+            var c = saved?.Header.Config ?? new RunConfig();
+            if (parse.GetValue(configFile) is { } file) c = RunConfigFile.Load(file, c);
             // An option typed on the command line wins over the file; one left out keeps the file's value.
             T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
             c = c with
@@ -83,6 +90,13 @@ internal static class TrainCommand
                     Reassociate = parse.GetResult(plain) is { Implicit: false } ? !parse.GetValue(plain) : c.Sea.Reassociate,
                 },
             };
+            if (saved is not null)
+            {
+                if (parse.GetValue(seeds) is not null) throw new ArgumentException("--resume continues one run; it does not take --seeds");
+                if (parse.GetValue(output) is { } o && Path.GetFullPath(o) != Path.GetFullPath(resumeFolder!))
+                    throw new ArgumentException($"--resume writes into its own folder {resumeFolder}; --out names another ({o})");
+                return Run(c, parse.GetValue(device)!, resumeFolder, saved);
+            }
             return parse.GetValue(seeds) is { } list
                 ? RunSeeds(c, SeedSummary.ParseSeeds(list), parse.GetValue(device)!, parse.GetValue(output))
                 : Run(c, parse.GetValue(device)!, parse.GetValue(output));
@@ -109,44 +123,35 @@ internal static class TrainCommand
         if (outputFolder is not null)
         {
             var path = Path.Combine(outputFolder, "metrics.json");
-            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(summary, BenchCommand.Json));
+            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(summary, TrainingJson.Indented));
             Console.WriteLine($"wrote {path}");
         }
         return CliErrors.Ok;
     }
 
-    public static int Run(RunConfig config, string deviceName, string? outputFolder)
+    public static int Run(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom = null)
     {
-        Train(config, deviceName, outputFolder);
+        Train(config, deviceName, outputFolder, resumeFrom);
         return CliErrors.Ok;
     }
 
-    private static MetricsReport Train(RunConfig config, string deviceName, string? outputFolder)
+    private static MetricsReport Train(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom = null)
     {
         var backend = DeviceChoice.Open(deviceName, Console.Error);
         var load = Stopwatch.StartNew();
-        var data = config.LoadData();
+        using var run = resumeFrom is null ? Recommender.Create(config, backend) : Recommender.Load(resumeFrom, backend, config: config);
+        var data = run.Data;
         Console.Error.WriteLine($"data: {data.Name}: {data.Users} users, {data.Items} items, {data.Train.Count}/{data.Valid.Count}/{data.Test.Count} train/valid/test ({load.Elapsed.TotalSeconds:0.0} s)");
-        using var model = config.BuildModel(data, backend);
-        var trainer = new Trainer(data, config.TrainerOptions);
-        var result = TrainingDisplay.Run(trainer, model);
-
-        var report = new MetricsReport(config.Model, data.Name, config.Seed, result.BestEpoch, result.EpochsRun,
-            result.Valid, result.Test, result.TrainSecondsPerEpoch, result.EvalSeconds, backend.Description,
-            config with { LearningRate = config.EffectiveLearningRate, Epochs = config.EffectiveEpochs },
-            result.History.Select(h => new EpochLine(h.Epoch, h.MeanLoss, h.TrainSeconds, h.EvalSeconds,
-                h.Valid.GetValueOrDefault("recall@20"), h.Valid.GetValueOrDefault("ndcg@20"))).ToList());
+        if (resumeFrom is not null)
+            Console.Error.WriteLine($"resuming {resumeFrom.Path} after epoch {run.Trainer.EpochsDone}{(run.Trainer.Finished ? " (the run had already finished)" : "")}");
+        var result = TrainingDisplay.Run((progress, cancel) => run.Train(outputFolder, progress, cancel));
+        var report = run.Report(result);
         PrintMetrics(report);
-        if (outputFolder is not null)
-        {
-            var path = Path.Combine(outputFolder, "metrics.json");
-            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, BenchCommand.Json));
-            Console.WriteLine($"wrote {path}");
-        }
+        if (outputFolder is not null) Console.WriteLine($"wrote {Path.Combine(outputFolder, Recommender.MetricsFile)}, checkpoints and {Recommender.EpochLog}");
         return report;
     }
 
-    private static void PrintMetrics(MetricsReport r)
+    internal static void PrintMetrics(MetricsReport r)
     {
         Console.WriteLine($"{r.Model} on {r.Dataset}, seed {r.Seed}: best valid epoch {r.BestEpoch} of {r.EpochsRun}, " +
                           $"{r.TrainSecondsPerEpoch:0.00} s/epoch training, {r.EvalSeconds:0.00} s/evaluation");
@@ -157,11 +162,6 @@ internal static class TrainCommand
         AnsiConsole.Write(table);
     }
 }
-
-/// <summary>metrics.json: the run's outcome and the whole configuration that produced it.</summary>
-internal sealed record MetricsReport(string Model, string Dataset, ulong Seed, int BestEpoch, int EpochsRun,
-    IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test, double TrainSecondsPerEpoch,
-    double EvalSeconds, string Device, RunConfig Config, IReadOnlyList<EpochLine> History);
 
 /// <summary>metrics.json of a multi-seed run: each seed's test metrics and their mean and standard deviation.</summary>
 internal sealed record SeedSummary(string Model, string Dataset, IReadOnlyList<ulong> Seeds,
@@ -193,5 +193,3 @@ internal sealed record MeanStd(double Mean, double Std)
         return new MeanStd(mean, std);
     }
 }
-
-internal sealed record EpochLine(int Epoch, double Loss, double TrainSeconds, double EvalSeconds, double ValidRecall20, double ValidNdcg20);

@@ -58,10 +58,15 @@ public sealed class Evaluator
     /// The <paramref name="k"/> best items for each of <paramref name="forUsers"/>, best first (−1 where fewer remain),
     /// scored ⟨users_u, items_i⟩ in blocks of users so the full score matrix never exists at once.
     /// </summary>
-    public int[][] TopItems(Tensor users, Tensor items, int[] forUsers, int k, bool excludeTraining)
+    public int[][] TopItems(Tensor users, Tensor items, int[] forUsers, int k, bool excludeTraining) =>
+        TopItemsWithScores(users, items, forUsers, k, excludeTraining).Items;
+
+    /// <summary>As <see cref="TopItems"/>, with each chosen item's score (NaN where no item remains).</summary>
+    public (int[][] Items, float[][] Scores) TopItemsWithScores(Tensor users, Tensor items, int[] forUsers, int k, bool excludeTraining)
     {
         var backend = users.Backend;
         var result = new int[forUsers.Length][];
+        var resultScores = new float[forUsers.Length][];
         for (int start = 0; start < forUsers.Length; start += UsersPerBlock)
         {
             int count = Math.Min(UsersPerBlock, forUsers.Length - start);
@@ -71,15 +76,22 @@ public sealed class Evaluator
             using var scores = backend.Allocate(count, items.Rows, users.DType);
             backend.GatherRows(users, index, block);
             backend.Gemm(false, true, 1, block, items, 0, scores);
-            var top = TopK.SelectRows(scores.ToArray<float>(), count, data.Items,
+            var host = scores.ToArray<float>();
+            var top = TopK.SelectRows(host, count, data.Items,
                 excludeTraining ? r => trainItems[blockUsers[r]] : null, k);
             for (int r = 0; r < count; r++)
             {
                 var row = new int[k];
-                for (int j = 0; j < k; j++) row[j] = top[r, j];
+                var rowScores = new float[k];
+                for (int j = 0; j < k; j++)
+                {
+                    row[j] = top[r, j];
+                    rowScores[j] = row[j] < 0 ? float.NaN : host[(long)r * data.Items + row[j]];
+                }
                 result[start + r] = row;
+                resultScores[start + r] = rowScores;
             }
         }
-        return result;
+        return (result, resultScores);
     }
 }

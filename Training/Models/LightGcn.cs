@@ -62,7 +62,7 @@ public sealed class LightGcn : RecommenderModel
         return sum * (1.0 / (Layers + 1));
     }
 
-    public override Var Loss(TrainingBatch batch)
+    protected override Var ComputeLoss(TrainingBatch batch)
     {
         var backend = userEmbedding.Backend;
         var all = Propagate();
@@ -75,13 +75,13 @@ public sealed class LightGcn : RecommenderModel
         var u = all.GatherRows(users);
         var positiveScores = (u * all.GatherRows(positiveNodes)).Sum(dim: 1);
         var negativeScores = (u * all.GatherRows(negativeNodes)).Sum(dim: 1);
-        var bpr = Losses.Bpr(positiveScores, negativeScores);
+        var bpr = Term("bpr", Losses.Bpr(positiveScores, negativeScores));
 
         Var[] layer0 = [userEmbedding.GatherRows(users), itemEmbedding.GatherRows(positives), itemEmbedding.GatherRows(negatives)];
         if (RegForm == RegForm.Norm)
-            return bpr + (layer0[0].Square().Sum().Sqrt() + layer0[1].Square().Sum().Sqrt() + layer0[2].Square().Sum().Sqrt()) * (RegWeight / batch.Count);
+            return bpr + Term("reg", (layer0[0].Square().Sum().Sqrt() + layer0[1].Square().Sum().Sqrt() + layer0[2].Square().Sum().Sqrt()) * (RegWeight / batch.Count));
         var squaredNorms = layer0[0].Square().Sum() + layer0[1].Square().Sum() + layer0[2].Square().Sum();
-        return bpr + squaredNorms * (RegWeight / (2.0 * batch.Count));
+        return bpr + Term("reg", squaredNorms * (RegWeight / (2.0 * batch.Count)));
     }
 
     public override (Tensor Users, Tensor Items) RankingEmbeddings()

@@ -10,7 +10,7 @@ public sealed class MostPop(Backend backend, int users, int items, ReadOnlySpan<
 
     public override string Name => "mostpop";
 
-    public override Var Loss(TrainingBatch batch) =>
+    protected override Var ComputeLoss(TrainingBatch batch) =>
         throw new InvalidOperationException("MostPop is counted, not trained: it has no loss");
 
     public override (Tensor Users, Tensor Items) RankingEmbeddings()

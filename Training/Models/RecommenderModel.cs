@@ -1,4 +1,5 @@
 using Engine.Autograd;
+using Engine.Training.Checkpoints;
 using Engine.Training.Sampling;
 
 namespace Engine.Training.Models;
@@ -14,8 +15,39 @@ public abstract class RecommenderModel : IDisposable
     /// <summary>What the model's optimiser updates; empty for models that are not trained (MostPop).</summary>
     public virtual IReadOnlyList<Var> Parameters => [];
 
-    /// <summary>The 1×1 training loss of one batch, recorded on the current tape.</summary>
-    public abstract Var Loss(TrainingBatch batch);
+    /// <summary>The 1×1 training loss of one batch, recorded on the current tape; its parts are in <see cref="LossTerms"/>.</summary>
+    public Var Loss(TrainingBatch batch)
+    {
+        terms.Clear();
+        return ComputeLoss(batch);
+    }
+
+    /// <summary>
+    /// The named parts of the last <see cref="Loss"/> (e.g. bpr, reg), each already weighted so that they sum to the
+    /// loss. They live on the same tape as the loss; the trainer reads them for the logs and the numerical guard.
+    /// </summary>
+    public IReadOnlyList<(string Name, Var Value)> LossTerms => terms;
+
+    private readonly List<(string Name, Var Value)> terms = [];
+
+    protected abstract Var ComputeLoss(TrainingBatch batch);
+
+    /// <summary>Records <paramref name="value"/> as the loss term <paramref name="name"/> and returns it.</summary>
+    protected Var Term(string name, Var value)
+    {
+        terms.Add((name, value));
+        return value;
+    }
+
+    /// <summary>
+    /// Walks everything a checkpoint must hold to continue training exactly: the parameters (by name) and, in
+    /// models that have them, extra state such as SEA's CLUB network, its optimiser and its random generator.
+    /// </summary>
+    public virtual void VisitState(IStateVisitor visitor)
+    {
+        foreach (var p in Parameters)
+            visitor.Tensor(p.Name ?? throw new InvalidOperationException($"{Name} has a parameter without a name: it cannot be checkpointed"), p.Value);
+    }
 
     /// <summary>Runs after the loss's backward and before the optimiser step (SEA trains its CLUB network here).</summary>
     public virtual void AfterBackward(TrainingBatch batch)

@@ -1,4 +1,5 @@
 using Engine.Autograd;
+using Engine.Training.Checkpoints;
 using Engine.Training.Data;
 using Engine.Training.Layers;
 using Engine.Training.Sampling;
@@ -57,7 +58,7 @@ public sealed class Sea : RecommenderModel
     /// <summary>The CLUB network's parameters, trained by their own optimiser inside every batch.</summary>
     public IReadOnlyList<Var> ClubParameters => club.Parameters.ToList();
 
-    public override Var Loss(TrainingBatch batch)
+    protected override Var ComputeLoss(TrainingBatch batch)
     {
         var backend = userModalityWeights.Backend;
         var v = image.Forward(adjacency, options);
@@ -68,19 +69,28 @@ public sealed class Sea : RecommenderModel
         var u = user.GatherRows(Index(backend, batch.Users));
         var positive = (u * item.GatherRows(Index(backend, batch.PositiveItems))).Sum(dim: 1);
         var negative = (u * item.GatherRows(Index(backend, batch.NegativeItems))).Sum(dim: 1);
-        var loss = Losses.Bpr(positive, negative, base2: true);
+        var loss = Term("bpr", Losses.Bpr(positive, negative, base2: true));
 
         if (options.Alpha != 0)
-            loss += Losses.InfoNce(t.Alignment, v.Alignment, options.Temperature) * options.Alpha; // text anchors, image candidates
+            loss += Term("solosim", Losses.InfoNce(t.Alignment, v.Alignment, options.Temperature) * options.Alpha); // text anchors, image candidates
         if (options.Beta != 0)
         {
             var distance = options.Distance == Distance.Club
                 ? ClubBound(t.Generic, t.Unique) + ClubBound(v.Generic, v.Unique)
                 : NegativeL2(t.Generic, t.Unique) + NegativeL2(v.Generic, v.Unique);
-            loss += distance * (options.Beta / 2);
+            loss += Term(options.Distance == Distance.Club ? "club" : "l2", distance * (options.Beta / 2));
             if (options.Distance == Distance.Club) KeepClubPairs(v, t);
         }
         return loss;
+    }
+
+    /// <summary>The model's parameters, then CLUB's network, its optimiser and the generator of its permutations.</summary>
+    public override void VisitState(IStateVisitor visitor)
+    {
+        base.VisitState(visitor);
+        foreach (var p in club.Parameters) visitor.Tensor(p.Name!, p.Value);
+        clubOptimizer.VisitState("club.adam", visitor);
+        visitor.Rng("club.permutation_rng", PermutationRng);
     }
 
     /// <summary>The CLUB network's own training, on this batch's detached representations (SEA.md's order).</summary>

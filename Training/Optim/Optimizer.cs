@@ -1,4 +1,5 @@
 using Engine.Autograd;
+using Engine.Training.Checkpoints;
 
 namespace Engine.Training.Optim;
 
@@ -12,6 +13,11 @@ public abstract class Optimizer(IReadOnlyList<Var> parameters)
 
     /// <summary>Applies one update to every parameter that has a gradient.</summary>
     public abstract void Step();
+
+    /// <summary>Walks the optimiser's own state (moments, step count) for checkpoints, under names starting with <paramref name="prefix"/>.</summary>
+    public virtual void VisitState(string prefix, IStateVisitor visitor)
+    {
+    }
 
     /// <summary>Zeroes every parameter's gradient before the next backward pass.</summary>
     public void ZeroGrad()
@@ -57,6 +63,21 @@ public sealed class Adam : Optimizer
 
     /// <summary>Steps taken so far (the t of the bias corrections).</summary>
     public int StepCount { get; private set; }
+
+    /// <summary>
+    /// Both moments of every parameter and the step count. Moments not allocated yet are allocated as zeros, which is
+    /// what <see cref="Step"/> would start them from, so a restored optimiser steps exactly as the saved one.
+    /// </summary>
+    public override void VisitState(string prefix, IStateVisitor visitor)
+    {
+        StepCount = visitor.Value($"{prefix}.step", StepCount);
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            var p = Parameters[i];
+            visitor.Tensor($"{prefix}.m.{i}", firstMoment[i] ??= p.Backend.Allocate(p.Rows, p.Cols, p.DType));
+            visitor.Tensor($"{prefix}.v.{i}", secondMoment[i] ??= p.Backend.Allocate(p.Rows, p.Cols, p.DType));
+        }
+    }
 
     public override void Step()
     {

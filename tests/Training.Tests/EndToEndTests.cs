@@ -14,7 +14,7 @@ public class EndToEndTests
     {
         var config = new RunConfig { Model = model, Layers = 2, Reg = 1e-4, LearningRate = 5e-3, Epochs = epochs, Batch = 512, Seed = seed };
         using var m = config.BuildModel(Small, CpuBackend.Shared);
-        return new Trainer(Small, config.TrainerOptions).Train(m, cancel: TestContext.Current.CancellationToken);
+        return new Trainer(Small, m, config.TrainerOptions).Train(cancel: TestContext.Current.CancellationToken);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public class EndToEndTests
     {
         var config = new RunConfig { Model = "lightgcn", Layers = 1, LearningRate = 0.01, LearningRateFactor = 0.5, LearningRateStep = 2, Epochs = 3, Batch = 4096 };
         using var model = config.BuildModel(Small, CpuBackend.Shared);
-        var history = new Trainer(Small, config.TrainerOptions).Train(model, cancel: TestContext.Current.CancellationToken).History;
+        var history = new Trainer(Small, model, config.TrainerOptions).Train(cancel: TestContext.Current.CancellationToken).History;
         Assert.Equal([0.01, 0.01 * Math.Pow(0.5, 0.5), 0.005], history.Select(h => h.LearningRate), new Tolerance());
     }
 
@@ -69,7 +69,7 @@ public class EndToEndTests
     {
         var config = new RunConfig { Model = "lightgcn", Layers = 1, LearningRate = 0.5, Epochs = 200, Patience = 2, Batch = 4096, Seed = 1 };
         using var model = config.BuildModel(Small, CpuBackend.Shared);
-        var result = new Trainer(Small, config.TrainerOptions).Train(model, cancel: TestContext.Current.CancellationToken);
+        var result = new Trainer(Small, model, config.TrainerOptions).Train(cancel: TestContext.Current.CancellationToken);
         Assert.True(result.EpochsRun < 200);
         Assert.Equal(result.BestEpoch + 3, result.EpochsRun); // MMRec stops once more than `patience` epochs fail to improve
     }
