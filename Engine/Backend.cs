@@ -23,6 +23,26 @@ public abstract partial class Backend : IDisposable
     /// <summary>One line saying what does the work (e.g. which BLAS), for <c>sea info</c> and benchmark reports.</summary>
     public abstract string Description { get; }
 
+    // ---------------------------------------------------------------- counting
+
+    /// <summary>Per-op tallies of calls, FLOPs, bytes and wall time, for benchmarks; off until enabled.</summary>
+    public OpCounters Counters { get; } = new();
+
+    private OpCounters.Scope Count(OpKind kind, long flops, long bytes) => Counters.Count(kind, flops, bytes);
+
+    /// <summary>A tensor's size in bytes (0 for a gradient that is not wanted).</summary>
+    private static long B(Tensor? t) => t is null ? 0 : t.Length * t.DType.SizeInBytes();
+
+    /// <summary>
+    /// SpMM's traffic: row pointers and column indices (int32), the values, one gathered row of x per non-zero, and y
+    /// written (and read when β ≠ 0).
+    /// </summary>
+    private static long SpmmBytes(CsrMatrix a, Tensor x, double beta, Tensor y)
+    {
+        long nnz = a.NonZeros, size = y.DType.SizeInBytes();
+        return (a.Rows + 1L) * sizeof(int) + nnz * sizeof(int) + nnz * size + nnz * x.Cols * size + (beta == 0 ? 1 : 2) * B(y);
+    }
+
     // ---------------------------------------------------------------- memory
 
     /// <summary>A new zero-filled tensor.</summary>
@@ -30,6 +50,8 @@ public abstract partial class Backend : IDisposable
     {
         if (rows < 0 || cols < 0)
             throw new EngineException(nameof(Allocate), $"negative shape {rows}×{cols}");
+        // Counted as the zero fill it is: every byte written once.
+        using var counted = Count(OpKind.Allocate, 0, (long)rows * cols * dtype.SizeInBytes());
         return new Tensor(this, rows, cols, dtype, AllocateCore((long)rows * cols, dtype));
     }
 
@@ -60,6 +82,7 @@ public abstract partial class Backend : IDisposable
         if (src.Length != dst.Length)
             throw new EngineException(nameof(Upload), $"{src.Length} host elements for a {dst.Shape} tensor");
         CheckConvertible(nameof(Upload), DTypeExtensions.Of<T>(), dst.DType);
+        using var counted = Count(OpKind.Upload, 0, B(dst));
         UploadCore(src, dst);
     }
 
@@ -70,6 +93,7 @@ public abstract partial class Backend : IDisposable
         if (dst.Length != src.Length)
             throw new EngineException(nameof(Download), $"{dst.Length} host elements for a {src.Shape} tensor");
         CheckConvertible(nameof(Download), src.DType, DTypeExtensions.Of<T>());
+        using var counted = Count(OpKind.Download, 0, B(src));
         DownloadCore(src, dst);
     }
 
@@ -79,6 +103,7 @@ public abstract partial class Backend : IDisposable
         Own(nameof(Copy), src, dst);
         SameDType(nameof(Copy), src, dst);
         SameShape(nameof(Copy), src, dst);
+        using var counted = Count(OpKind.Copy, 0, 2 * B(src));
         CopyCore(src, dst);
     }
 
@@ -88,6 +113,7 @@ public abstract partial class Backend : IDisposable
         Own(nameof(Fill), t);
         if (t.DType == DType.Int32 && (value != Math.Floor(value) || value < int.MinValue || value > int.MaxValue))
             throw new EngineException(nameof(Fill), $"{value} is not an int32 value, but the {t.Shape} tensor is int32");
+        using var counted = Count(OpKind.Fill, 0, B(t));
         FillCore(t, value);
     }
 
@@ -100,6 +126,7 @@ public abstract partial class Backend : IDisposable
         Floating(name, x, y);
         SameDType(name, x, y);
         SameShape(name, x, y);
+        using var counted = Count(OpKind.Unary, 0, 2 * B(x));
         UnaryCore(op, x, y, alpha);
     }
 
@@ -110,6 +137,7 @@ public abstract partial class Backend : IDisposable
         Floating(name, x, y, dy, dx);
         SameDType(name, x, y, dy, dx);
         SameShape(name, x, y, dy, dx);
+        using var counted = Count(OpKind.UnaryBackward, 0, 5 * B(x));
         UnaryBackwardCore(op, x, y, dy, dx, alpha);
     }
 
@@ -124,6 +152,7 @@ public abstract partial class Backend : IDisposable
         SameDType(name, a, b, y);
         SameShape(name, a, y);
         CheckBroadcast(name, a, b);
+        using var counted = Count(OpKind.Binary, 0, 2 * B(a) + B(b));
         BinaryCore(op, a, b, y);
     }
 
@@ -140,6 +169,7 @@ public abstract partial class Backend : IDisposable
         CheckBroadcast(name, a, b);
         if (da is not null) { Floating(name, da); SameDType(name, a, da); SameShape(name, a, da); }
         if (db is not null) { Floating(name, db); SameDType(name, b, db); SameShape(name, b, db); }
+        using var counted = Count(OpKind.BinaryBackward, 0, 2 * B(a) + B(b) + 2 * (B(da) + B(db)));
         BinaryBackwardCore(op, a, b, dy, da, db);
     }
 
@@ -149,6 +179,7 @@ public abstract partial class Backend : IDisposable
         Floating(nameof(AddScaled), x, y);
         SameDType(nameof(AddScaled), x, y);
         SameShape(nameof(AddScaled), x, y);
+        using var counted = Count(OpKind.AddScaled, 0, 3 * B(x));
         AddScaledCore(x, alpha, y);
     }
 
@@ -167,6 +198,7 @@ public abstract partial class Backend : IDisposable
         CheckReducedShape(name, x, y, dim);
         if (op == ReduceOp.Max && x.Length == 0)
             throw new EngineException(name, "the maximum of an empty tensor is undefined");
+        using var counted = Count(OpKind.Reduce, 0, B(x) + B(y));
         ReduceCore(op, x, y, dim);
     }
 
@@ -179,6 +211,7 @@ public abstract partial class Backend : IDisposable
         CheckReducedShape(name, x, y, dim);
         SameShape(name, y, dy);
         SameShape(name, x, dx);
+        using var counted = Count(OpKind.ReduceBackward, 0, 3 * B(x) + 2 * B(y));
         ReduceBackwardCore(op, x, y, dy, dx, dim);
     }
 
@@ -189,6 +222,7 @@ public abstract partial class Backend : IDisposable
         SameDType(nameof(LogSumExpRows), x, y);
         CheckReducedShape(nameof(LogSumExpRows), x, y, 1);
         if (x.Cols == 0) throw new EngineException(nameof(LogSumExpRows), $"rows of {x.Shape} are empty");
+        using var counted = Count(OpKind.LogSumExpRows, 0, B(x) + B(y));
         LogSumExpRowsCore(x, y);
     }
 
@@ -201,6 +235,7 @@ public abstract partial class Backend : IDisposable
         CheckReducedShape(name, x, y, 1);
         SameShape(name, y, dy);
         SameShape(name, x, dx);
+        using var counted = Count(OpKind.LogSumExpRowsBackward, 0, 3 * B(x) + 2 * B(y));
         LogSumExpRowsBackwardCore(x, y, dy, dx);
     }
 
@@ -220,6 +255,7 @@ public abstract partial class Backend : IDisposable
             throw new EngineException(nameof(Gemm),
                 $"op(a) is {m}×{ka} (a {a.Shape}{(transA ? ", transposed" : "")}), op(b) is {kb}×{n} " +
                 $"(b {b.Shape}{(transB ? ", transposed" : "")}), c is {c.Shape}; expected op(a)·op(b) to be {m}×{n} with inner dimensions equal");
+        using var counted = Count(OpKind.Gemm, 2L * m * n * ka, B(a) + B(b) + (beta == 0 ? 1 : 2) * B(c));
         GemmCore(transA, transB, alpha, a, b, beta, c);
     }
 
@@ -231,6 +267,7 @@ public abstract partial class Backend : IDisposable
         SameDType(nameof(Spmm), a.Values, x, y);
         if (x.Rows != a.Cols || y.Rows != a.Rows || y.Cols != x.Cols)
             throw new EngineException(nameof(Spmm), $"a is {a.Rows}×{a.Cols} sparse, x is {x.Shape}, y is {y.Shape}; expected x {a.Cols}×n and y {a.Rows}×n");
+        using var counted = Count(OpKind.Spmm, 0, SpmmBytes(a, x, beta, y));
         SpmmCore(a, x, beta, y);
     }
 
@@ -240,6 +277,7 @@ public abstract partial class Backend : IDisposable
     public void GatherRows(Tensor src, Tensor index, Tensor dst)
     {
         CheckRowIndex(nameof(GatherRows), src, index, dst);
+        using var counted = Count(OpKind.GatherRows, 0, B(index) + 2 * B(dst));
         GatherRowsCore(src, index, dst);
     }
 
@@ -247,6 +285,7 @@ public abstract partial class Backend : IDisposable
     public void ScatterAddRows(Tensor src, Tensor index, Tensor dst)
     {
         CheckRowIndex(nameof(ScatterAddRows), dst, index, src);
+        using var counted = Count(OpKind.ScatterAddRows, 0, B(index) + 3 * B(src));
         ScatterAddRowsCore(src, index, dst);
     }
 
@@ -265,6 +304,7 @@ public abstract partial class Backend : IDisposable
             rows > dst.Rows - dstRow || cols > dst.Cols - dstCol)
             throw new EngineException(nameof(CopyBlock),
                 $"a {rows}×{cols} block from ({srcRow}, {srcCol}) of {src.Shape} to ({dstRow}, {dstCol}) of {dst.Shape} does not fit");
+        using var counted = Count(OpKind.CopyBlock, 0, (accumulate ? 3L : 2L) * rows * cols * src.DType.SizeInBytes());
         CopyBlockCore(src, srcRow, srcCol, dst, dstRow, dstCol, rows, cols, accumulate);
     }
 
@@ -274,6 +314,7 @@ public abstract partial class Backend : IDisposable
         Floating(nameof(RowL2Normalize), x, y);
         SameDType(nameof(RowL2Normalize), x, y);
         SameShape(nameof(RowL2Normalize), x, y);
+        using var counted = Count(OpKind.RowL2Normalize, 0, 2 * B(x));
         RowL2NormalizeCore(x, y, eps);
     }
 
@@ -284,6 +325,7 @@ public abstract partial class Backend : IDisposable
         Floating(name, x, y, dy, dx);
         SameDType(name, x, y, dy, dx);
         SameShape(name, x, y, dy, dx);
+        using var counted = Count(OpKind.RowL2NormalizeBackward, 0, 5 * B(x));
         RowL2NormalizeBackwardCore(x, y, dy, dx, eps);
     }
 
@@ -294,6 +336,7 @@ public abstract partial class Backend : IDisposable
         Floating(name, x, y);
         SameDType(name, x, y);
         SameShape(name, x, y);
+        using var counted = Count(OpKind.SoftmaxRows, 0, 2 * B(x));
         if (x.Length > 0) SoftmaxRowsCore(x, y, log);
     }
 
@@ -304,6 +347,7 @@ public abstract partial class Backend : IDisposable
         Floating(name, y, dy, dx);
         SameDType(name, y, dy, dx);
         SameShape(name, y, dy, dx);
+        using var counted = Count(OpKind.SoftmaxRowsBackward, 0, 4 * B(y));
         if (y.Length > 0) SoftmaxRowsBackwardCore(y, dy, dx, log);
     }
 
@@ -318,6 +362,7 @@ public abstract partial class Backend : IDisposable
         SameDType(nameof(BatchNorm), x, gamma, beta, y, mean, invStd);
         CheckBatchNorm(nameof(BatchNorm), x, gamma, beta, mean, invStd);
         SameShape(nameof(BatchNorm), x, y);
+        using var counted = Count(OpKind.BatchNorm, 0, 2 * B(x) + 4 * B(gamma));
         BatchNormCore(x, gamma, beta, y, mean, invStd, eps);
     }
 
@@ -330,6 +375,7 @@ public abstract partial class Backend : IDisposable
         CheckBatchNorm(name, x, gamma, dBeta, mean, invStd);
         SameShape(name, x, dy, dx);
         SameShape(name, gamma, dGamma);
+        using var counted = Count(OpKind.BatchNormBackward, 0, 4 * B(x) + 7 * B(gamma));
         BatchNormBackwardCore(x, gamma, mean, invStd, dy, dx, dGamma, dBeta);
     }
 
@@ -346,6 +392,7 @@ public abstract partial class Backend : IDisposable
         SameDType(nameof(AdamStep), param, grad, m, v);
         SameShape(nameof(AdamStep), param, grad, m, v);
         if (step < 1) throw new EngineException(nameof(AdamStep), $"step counts from 1, got {step}");
+        using var counted = Count(OpKind.AdamStep, 0, 7 * B(param));
         AdamStepCore(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
     }
 
