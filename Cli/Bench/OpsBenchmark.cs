@@ -87,7 +87,7 @@ public static class OpsBenchmark
     /// The median of <paramref name="reps"/> timed runs, after untimed warm-up runs (at least three, and at least half
     /// a second): the runtime recompiles hot code with full optimisation only after its first calls.
     /// </summary>
-    private static (double Median, int Reps) Time(int reps, Action run)
+    internal static (double Median, int Reps) Time(int reps, Action run)
     {
         var warmUp = Stopwatch.StartNew();
         for (int i = 0; i < 3 || warmUp.Elapsed.TotalSeconds < 0.5; i++) run();

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Engine.Cli;
 
-/// <summary><c>sea bench ops</c>: kernel throughput next to the machine's floors, as a table and a JSON file.</summary>
+/// <summary><c>sea bench ops|sea|train</c>: kernel throughput, SEA's step and whole training epochs, next to the floors, as tables and JSON.</summary>
 internal static class BenchCommand
 {
     public static readonly JsonSerializerOptions Json = new()
@@ -31,8 +31,107 @@ internal static class BenchCommand
         var seaOutput = new Option<string>("--out") { Description = "where to write the JSON report", DefaultValueFactory = _ => "bench-sea.json" };
         var sea = new Command("sea", "Time per SEA training batch with the first layers as written and reassociated.") { data, batches, seaOutput };
         sea.SetAction(parse => RunSea(parse.GetValue(data), parse.GetValue(batches), parse.GetValue(seaOutput)!));
-        return new Command("bench", "Benchmarks.") { ops, sea };
+        return new Command("bench", "Benchmarks.") { ops, sea, CreateTrain() };
     }
+
+    private static Command CreateTrain()
+    {
+        var model = new Option<string>("--model") { Description = "sea or lightgcn", Required = true };
+        model.AcceptOnlyFromAmong("sea", "lightgcn");
+        var data = new Option<string?>("--data") { Description = "a dataset folder (default: synthetic interactions of Baby's size, with 4096/384-wide semi-synthetic features for SEA)" };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong("cpu", "cuda");
+        var epochs = new Option<int>("--epochs") { Description = "timed epochs, after one warm-up epoch", DefaultValueFactory = _ => 3 };
+        var maxBatches = new Option<int?>("--max-batches") { Description = "train only the first B batches of each epoch and scale to the whole epoch" };
+        var output = new Option<string?>("--out") { Description = "a folder to write bench.json into" };
+        var compare = new Option<string?>("--compare") { Description = "cpu,cuda: both backends in one process, and the ratio" };
+        var quick = new Option<bool>("--quick") { Description = "floors on small shapes: checks the plumbing, not the speed" };
+        var train = new Command("train", "Seconds per training epoch and per evaluation, where the epoch's work goes, and the device's floors.")
+        {
+            model, data, device, epochs, maxBatches, output, compare, quick,
+        };
+        train.SetAction(parse => RunTrain(
+            new TrainBenchOptions(parse.GetValue(model)!, parse.GetValue(epochs), parse.GetValue(maxBatches), parse.GetValue(quick)),
+            parse.GetValue(data), parse.GetValue(device)!, parse.GetValue(compare), parse.GetValue(output)));
+        return train;
+    }
+
+    /// <summary><c>sea bench train</c>; <paramref name="data"/>, when given, replaces loading <paramref name="folder"/> (for tests).</summary>
+    public static int RunTrain(TrainBenchOptions options, string? folder, string device, string? compare, string? outputFolder,
+        Engine.Training.Data.Dataset? data = null)
+    {
+        if (options.Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {options.Epochs}");
+        if (options.MaxBatches < 1) throw new ArgumentException($"--max-batches must be at least 1, got {options.MaxBatches}");
+        string[] devices = compare is null ? [device] : compare.Split(',', StringSplitOptions.TrimEntries);
+        if (compare is not null && !(devices.Length == 2 && devices.Order().SequenceEqual(["cpu", "cuda"])))
+            throw new FormatException($"--compare takes cpu,cuda, got '{compare}'");
+        // Every backend is opened before any work, so a missing GPU fails at once.
+        var backends = devices.Select(d => OpenForBench(d, compare is null ? $"--device {d}" : $"--compare {compare}")).ToList();
+        bool sea = options.Model == "sea";
+        data ??= folder is null ? BabySized(withFeatures: sea) : Engine.Training.Data.Dataset.Load(folder, loadFeatures: sea);
+
+        var report = TrainBenchmark.Run(data, folder, options, backends, Console.Error);
+        PrintTrain(report);
+        if (outputFolder is not null)
+        {
+            Directory.CreateDirectory(outputFolder);
+            var path = Path.Combine(outputFolder, "bench.json");
+            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, Engine.Training.TrainingJson.Indented));
+            Console.WriteLine($"wrote {path}");
+        }
+        return CliErrors.Ok;
+    }
+
+    private static Backend OpenForBench(string device, string asked)
+    {
+        if (device == "cuda" && Engine.Kernels.Native.CudaProbe.Probe() is { Usable: false } found)
+            throw new InvalidOperationException($"{asked} needs a usable CUDA GPU and there is none: {found.Reason}");
+        return DeviceChoice.Open(device, Console.Error);
+    }
+
+    private static void PrintTrain(TrainBenchReport report)
+    {
+        var runs = report.Runs;
+        AnsiConsole.MarkupLine(Markup.Escape($"{report.Model} on {report.Dataset} ({report.Users} users, {report.Items} items" +
+            (report.ImageDim is { } image ? $", features {image}/{report.TextDim}" : "") + $"), 1 warm-up epoch, medians of {runs[0].TimedEpochs}"));
+        foreach (var r in runs)
+            AnsiConsole.MarkupLine(Markup.Escape($"{r.Device}: {r.Backend}" + (r.Extrapolation is null ? "" : $"; training {r.Extrapolation}")));
+
+        var table = new Table().AddColumn("per epoch");
+        foreach (var r in runs) table.AddColumn(r.Device, c => c.RightAligned());
+        table.AddColumn("GPU target (reference)");
+        string Target(string prefix) => report.Targets.FirstOrDefault(t => t.What.StartsWith(prefix)) is { } t ? $"≤ {Seconds(t.Seconds)} on an {t.Where}" : "";
+        void Row(string what, Func<TrainBenchRun, string> cell, string target = "") =>
+            table.AddRow([Markup.Escape(what), .. runs.Select(r => Markup.Escape(cell(r))), Markup.Escape(target)]);
+        Row("train (median)", r => Seconds(r.MedianTrainSeconds), Target(report.Model == "sea" ? "SEA" : "LightGCN"));
+        Row("evaluation (median)", r => Seconds(r.MedianEvalSeconds), Target("evaluation"));
+        Row("peak memory", r => r.PeakMemoryBytes is { } b ? $"{b / (double)(1 << 20):0} MiB" : "not measured");
+        Row("GEMM work", r => $"{r.GemmFlopsPerEpoch / 1e9:0.0} GFLOP");
+        Row("GEMM achieved", r => r.AchievedGemmGflops is { } g ? $"{g:0.0} GFLOP/s" : "n/a");
+        Row("SpMM traffic", r => $"{r.SpmmBytesPerEpoch / 1e9:0.000} GB");
+        Row("SpMM achieved", r => r.AchievedSpmmGBps is { } g ? $"{g:0.0} GB/s" : "n/a");
+        Row("other ops' traffic", r => $"{r.OtherBytesPerEpoch / 1e9:0.00} GB");
+        Row("measured GEMM rate", r => $"{r.Floors.GemmGflops:0.0} GFLOP/s");
+        Row("measured copy bandwidth", r => $"{r.Floors.CopyGBps:0.0} GB/s");
+        Row("floor: GEMM + SpMM + other", r => $"{Seconds(r.DenseFloorSeconds)} + {Seconds(r.SparseFloorSeconds)} + {Seconds(r.OtherMemoryFloorSeconds)}");
+        Row("floor / train", r => $"{r.FloorSeconds / r.MedianTrainSeconds:P0}");
+        AnsiConsole.Write(table);
+        if (report.TrainCpuOverCuda is { } train)
+            Console.WriteLine($"cpu / cuda: training {train:0.0}×, evaluation {report.EvalCpuOverCuda:0.0}×");
+
+        foreach (var r in runs)
+        {
+            var ops = new Table().AddColumns($"{r.Device} op", "calls/epoch", "GFLOP", "GB", "s/epoch", "of train");
+            foreach (var o in r.Ops.Where(o => o.ShareOfTrain is null or >= 0.001))
+                ops.AddRow(o.Op, $"{o.CallsPerEpoch:0}", $"{o.GflopPerEpoch:0.0}", $"{o.GbPerEpoch:0.000}",
+                    o.SecondsPerEpoch is { } s ? Seconds(s) : "n/a", o.ShareOfTrain is { } f ? $"{f:P1}" : "n/a");
+            if (r.OutsideOpsShare is { } outside) ops.AddRow("outside backend ops", "", "", "", "", $"{outside:P1}");
+            AnsiConsole.Write(ops);
+            if (r.OpTimesNote is not null) Console.WriteLine(r.OpTimesNote);
+        }
+    }
+
+    private static string Seconds(double s) => s >= 1 ? $"{s:0.00} s" : $"{s * 1e3:0.0} ms";
 
     public static int RunSea(string? folder, int batches, string outputPath)
     {
@@ -50,9 +149,10 @@ internal static class BenchCommand
     }
 
     /// <summary>Synthetic interactions of Baby's size (19,445 users, 7,050 items) with semi-synthetic features at SEA's widths (4096 image, 384 text).</summary>
-    private static Engine.Training.Data.Dataset BabySized()
+    private static Engine.Training.Data.Dataset BabySized(bool withFeatures = true)
     {
         var d = Engine.Training.Data.SyntheticInteractions.Generate(users: 19445, items: 7050, groups: 50, seed: 7);
+        if (!withFeatures) return d;
         var f = Engine.Training.Data.FeatureSynthesizer.Synthesize(d.Users, d.Items, d.Train, new Engine.Training.Data.SynthesisOptions(Seed: 7));
         return new Engine.Training.Data.Dataset(d.Name, d.Folder, d.Users, d.Items, d.Train, d.Valid, d.Test, f.Image, f.Text);
     }
