@@ -15,5 +15,6 @@ root.Subcommands.Add(GradCheckCommand.Create());
 root.Subcommands.Add(SelfTestCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(PlotCommand.Create());
 // The library's own handler would print a stack trace: expected failures go through CliErrors instead.
 return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

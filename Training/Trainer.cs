@@ -92,7 +92,10 @@ public sealed class Trainer
     {
         var clock = Stopwatch.StartNew();
         while (!Finished && !cancel.IsCancellationRequested)
-            afterEpoch?.Invoke(RunEpoch(progress, clock));
+        {
+            var report = RunEpoch(progress, clock);
+            afterEpoch?.Invoke(report);
+        }
         return Result(cancelled: !Finished);
     }
 
