@@ -96,7 +96,8 @@ public sealed class Recommender : IDisposable
 
     /// <summary>
     /// Trains until early stopping, the epoch cap or cancellation. With <paramref name="outputFolder"/>, every epoch
-    /// appends to epochs.jsonl and replaces last.ckpt (and best.ckpt when valid improved), and the end writes metrics.json.
+    /// appends to epochs.jsonl and replaces last.ckpt (and best.ckpt when valid improved), and the end (unless cancelled)
+    /// writes metrics.json.
     /// A run restored from a checkpoint continues where it stopped. If training diverges, the last good checkpoint stays.
     /// </summary>
     public TrainingResult Train(string? outputFolder = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
@@ -126,7 +127,8 @@ public sealed class Recommender : IDisposable
             throw new TrainingDivergedException(e.Epoch, e.Batch,
                 $"{e.Message}; the last good checkpoint (epoch {Trainer.EpochsDone}) is {System.IO.Path.Combine(outputFolder, LastCheckpoint)}");
         }
-        if (outputFolder is not null)
+        // metrics.json marks a finished run (sea grid skips such points); a cancelled one is resumed instead.
+        if (outputFolder is not null && !result.Cancelled)
             AtomicFile.WriteAllText(System.IO.Path.Combine(outputFolder, MetricsFile), JsonSerializer.Serialize(Report(result), TrainingJson.Indented));
         return result;
     }

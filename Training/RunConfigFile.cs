@@ -15,18 +15,39 @@ public static class RunConfigFile
 {
     public static RunConfig Load(string path, RunConfig? start = null)
     {
+        var config = start ?? new RunConfig();
+        foreach (var (key, values) in Read(path))
+            config = values.Count == 1 ? Apply(config, key, values[0], path)
+                : throw new DataFormatException(path, null, $"option '{key}' must be a single value here (lists of values are for 'sea grid')");
+        return config;
+    }
+
+    /// <summary>
+    /// A grid file: the same options, where any of them may be a list of values (MMRec's hyper-parameter lists). The
+    /// result maps each option, in file order, to its values; <see cref="Apply"/> makes a configuration of one point.
+    /// </summary>
+    public static IReadOnlyList<(string Key, IReadOnlyList<string?> Values)> ReadGrid(string path)
+    {
+        var entries = Read(path);
+        foreach (var (key, values) in entries)
+        {
+            if (values.Count == 0) throw new DataFormatException(path, null, $"option '{key}' has an empty list of values");
+            if (GridSearch.IsOutputKey(key)) continue;
+            foreach (var value in values) Apply(new RunConfig(), key, value, path); // every value is checked before anything runs
+        }
+        return entries;
+    }
+
+    private static List<(string Key, IReadOnlyList<string?> Values)> Read(string path)
+    {
         if (!File.Exists(path)) throw new FileNotFoundException($"config file {path} does not exist", path);
         var text = File.ReadAllText(path);
-        var entries = Path.GetExtension(path).ToLowerInvariant() switch
+        return Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".json" => ReadJson(path, text),
             ".yaml" or ".yml" => ReadYaml(path, text),
             var other => throw new DataFormatException(path, null, $"a config file must end in .json, .yaml or .yml, not '{other}'"),
         };
-        var config = start ?? new RunConfig();
-        foreach (var (key, value) in entries)
-            config = Apply(config, key, value, path);
-        return config;
     }
 
     /// <summary>The option names a file may use (dashes and underscores are interchangeable).</summary>
@@ -36,7 +57,8 @@ public static class RunConfigFile
         "alpha", "beta", "tau", "knn-k", "image-weight", "club-pairing", "distance", "club-steps", "eval-embeddings", "reassociate",
     ];
 
-    private static RunConfig Apply(RunConfig c, string rawKey, string? value, string file)
+    /// <summary>Sets one option, read from <paramref name="file"/> (relative data paths are relative to the file's folder).</summary>
+    public static RunConfig Apply(RunConfig c, string rawKey, string? value, string file)
     {
         string key = rawKey.Trim().ToLowerInvariant().Replace('_', '-');
         try
@@ -55,7 +77,7 @@ public static class RunConfigFile
                 "epochs" => c with { Epochs = value is null ? null : Int(value) },
                 "patience" => c with { Patience = Int(value) },
                 "batch" => c with { Batch = Int(value) },
-                "seed" => c with { Seed = ulong.Parse(Text(value), CultureInfo.InvariantCulture) },
+                "seed" or "seeds" => c with { Seed = ulong.Parse(Text(value), CultureInfo.InvariantCulture) },
                 "alpha" => c with { Sea = c.Sea with { Alpha = Real(value) } },
                 "beta" => c with { Sea = c.Sea with { Beta = Real(value) } },
                 "tau" => c with { Sea = c.Sea with { Temperature = Real(value) } },
@@ -84,20 +106,23 @@ public static class RunConfigFile
             ? parsed
             : throw new FormatException($"expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
 
-    private static List<(string, string?)> ReadJson(string file, string text)
+    private static List<(string, IReadOnlyList<string?>)> ReadJson(string file, string text)
     {
         try
         {
             using var json = JsonDocument.Parse(text);
             if (json.RootElement.ValueKind != JsonValueKind.Object)
                 throw new DataFormatException(file, null, "the top level must be an object of option names to values");
-            return json.RootElement.EnumerateObject().Select(p => (p.Name, p.Value.ValueKind switch
+            string? Scalar(string name, JsonElement v) => v.ValueKind switch
             {
-                JsonValueKind.String => p.Value.GetString(),
+                JsonValueKind.String => v.GetString(),
                 JsonValueKind.Null => null,
-                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => p.Value.GetRawText(),
-                _ => throw new DataFormatException(file, null, $"option '{p.Name}' must be a single value, not a {p.Value.ValueKind.ToString().ToLowerInvariant()}"),
-            })).ToList();
+                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.GetRawText(),
+                _ => throw new DataFormatException(file, null, $"option '{name}' must be a value or a list of values, not a {v.ValueKind.ToString().ToLowerInvariant()}"),
+            };
+            return json.RootElement.EnumerateObject().Select(p => (p.Name, (IReadOnlyList<string?>)(p.Value.ValueKind == JsonValueKind.Array
+                ? p.Value.EnumerateArray().Select(v => Scalar(p.Name, v)).ToList()
+                : [Scalar(p.Name, p.Value)]))).ToList();
         }
         catch (JsonException e)
         {
@@ -105,18 +130,21 @@ public static class RunConfigFile
         }
     }
 
-    private static List<(string, string?)> ReadYaml(string file, string text)
+    private static List<(string, IReadOnlyList<string?>)> ReadYaml(string file, string text)
     {
         try
         {
             var map = new DeserializerBuilder().Build().Deserialize<Dictionary<string, object?>>(text) ?? [];
-            return map.Select(p => (p.Key, p.Value switch
+            string? Scalar(string name, object? v) => v switch
             {
                 null => null,
                 string s => s,
-                IConvertible v => Convert.ToString(v, CultureInfo.InvariantCulture),
-                _ => throw new DataFormatException(file, null, $"option '{p.Key}' must be a single value"),
-            })).ToList();
+                IConvertible c => Convert.ToString(c, CultureInfo.InvariantCulture),
+                _ => throw new DataFormatException(file, null, $"option '{name}' must be a value or a list of values"),
+            };
+            return map.Select(p => (p.Key, (IReadOnlyList<string?>)(p.Value is List<object?> list
+                ? list.Select(v => Scalar(p.Key, v)).ToList()
+                : [Scalar(p.Key, p.Value)]))).ToList();
         }
         catch (YamlDotNet.Core.YamlException e)
         {
