@@ -46,14 +46,17 @@ public sealed class Recommender : IDisposable
     /// <summary>A freshly initialised model on <paramref name="backend"/> (default: the CPU), with <paramref name="data"/> or the config's dataset.</summary>
     public static Recommender Create(RunConfig config, Backend? backend = null, Dataset? data = null)
     {
-        config = config with
-        {
-            LearningRate = config.EffectiveLearningRate,
-            Epochs = config.EffectiveEpochs,
-            Data = config.Data is null ? null : Path.GetFullPath(config.Data),
-        };
+        config = Explicit(config);
         return new Recommender(config, data ?? config.LoadData(), backend ?? CpuBackend.Shared);
     }
+
+    /// <summary>The configuration as a checkpoint records it: defaults that depend on other options made explicit.</summary>
+    private static RunConfig Explicit(RunConfig config) => config with
+    {
+        LearningRate = config.EffectiveLearningRate,
+        Epochs = config.EffectiveEpochs,
+        Data = config.Data is null ? null : Path.GetFullPath(config.Data),
+    };
 
     /// <summary>
     /// A model and trainer restored from a checkpoint: a file, or a run folder (its best.ckpt, or with
@@ -175,9 +178,8 @@ public sealed class Recommender : IDisposable
     /// <summary>Resuming may raise the epoch cap or change the patience; any other difference is another run.</summary>
     private static void CheckSameRun(Checkpoint saved, RunConfig asked)
     {
-        var savedConfig = JsonSerializer.SerializeToElement(saved.Header.Config with { Epochs = null, Patience = 0 }, TrainingJson.Compact);
-        var askedConfig = JsonSerializer.SerializeToElement(
-            asked with { Epochs = null, Patience = 0, Data = asked.Data is null ? null : Path.GetFullPath(asked.Data) }, TrainingJson.Compact);
+        var savedConfig = JsonSerializer.SerializeToElement(Explicit(saved.Header.Config) with { Epochs = 0, Patience = 0 }, TrainingJson.Compact);
+        var askedConfig = JsonSerializer.SerializeToElement(Explicit(asked) with { Epochs = 0, Patience = 0 }, TrainingJson.Compact);
         var differences = Flatten(savedConfig, "").Zip(Flatten(askedConfig, ""))
             .Where(p => p.First.Value != p.Second.Value)
             .Select(p => $"{p.First.Key} is {p.First.Value} in the checkpoint, {p.Second.Value} here").ToList();
