@@ -103,9 +103,11 @@ public sealed class Recommender : IDisposable
     /// writes metrics.json.
     /// A run restored from a checkpoint continues where it stopped. If training diverges, the last good checkpoint stays.
     /// </summary>
-    public TrainingResult Train(string? outputFolder = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    /// <param name="onEpoch">called after each epoch's evaluation (and its checkpoint), on the training thread</param>
+    public TrainingResult Train(string? outputFolder = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default,
+        Action<EpochReport>? onEpoch = null)
     {
-        Action<EpochReport>? afterEpoch = null;
+        Action<EpochReport>? afterEpoch = onEpoch;
         if (outputFolder is not null)
         {
             Directory.CreateDirectory(outputFolder);
@@ -114,10 +116,12 @@ public sealed class Recommender : IDisposable
             AtomicFile.WriteAllText(log, string.Concat(Trainer.History.Select(h => JsonSerializer.Serialize(h, TrainingJson.Compact) + "\n")));
             afterEpoch = report =>
             {
+                // The files first: a callback that throws must not lose the epoch's checkpoint.
                 File.AppendAllText(log, JsonSerializer.Serialize(report, TrainingJson.Compact) + "\n");
                 var last = System.IO.Path.Combine(outputFolder, LastCheckpoint);
                 Save(last);
                 if (report.Improved) AtomicFile.Write(System.IO.Path.Combine(outputFolder, BestCheckpoint), s => { using var f = File.OpenRead(last); f.CopyTo(s); });
+                onEpoch?.Invoke(report);
             };
         }
         TrainingResult result;

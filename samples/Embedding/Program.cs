@@ -10,7 +10,8 @@ using var recommender = Recommender.Create(new RunConfig { Model = "lightgcn", E
 // Ctrl+C or a minute's time stops training after the current epoch; the result still names the best epoch so far.
 using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
 using var ctrlC = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => { signal.Cancel = true; cancel.Cancel(); });
-var result = recommender.Train(progress: new EpochPrinter(), cancel: cancel.Token);
+var result = recommender.Train(cancel: cancel.Token, onEpoch: e =>
+    Console.WriteLine($"epoch {e.Epoch,2}  loss {e.MeanLoss:F4}  valid recall@20 {e.Valid["recall@20"]:F4}{(e.Improved ? "  *" : "")}"));
 
 var (valid, test) = recommender.Evaluate();   // the model as it is now, after the last epoch run
 Console.WriteLine($"best epoch {result.BestEpoch} of {result.EpochsRun}; last: valid recall@20 {valid["recall@20"]:F4}, test recall@20 {test["recall@20"]:F4}, ndcg@20 {test["ndcg@20"]:F4}");
@@ -22,14 +23,3 @@ recommender.Save(checkpoint);
 using var loaded = Recommender.Load(checkpoint, data: data);
 File.Delete(checkpoint);
 Console.WriteLine($"loaded model recommends the same: {loaded.Recommend(user: 0, k: 10).SequenceEqual(top)}");
-
-// Reports on the training thread (Progress<T> would post them to the thread pool, out of order).
-sealed class EpochPrinter : IProgress<TrainingProgress>
-{
-    public void Report(TrainingProgress p)
-    {
-        // Per-batch reports carry the previous epoch; the one after an epoch's evaluation carries that epoch.
-        if (p.LastEpoch is { } e && e.Epoch == p.Epoch)
-            Console.WriteLine($"epoch {e.Epoch,2}  loss {e.MeanLoss:F4}  valid recall@20 {e.Valid["recall@20"]:F4}{(e.Improved ? "  *" : "")}");
-    }
-}
