@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Engine.Cpu;
 using Engine.Kernels.Native;
 
@@ -7,6 +8,14 @@ namespace Engine.Cli;
 internal static class DeviceChoice
 {
     public static readonly string[] Names = ["cpu", "cuda", "auto"];
+
+    /// <summary>The <c>--device</c> option every command that computes shares.</summary>
+    public static Option<string> Option(string defaultDevice = "cpu", string description = "cpu, cuda or auto")
+    {
+        var option = new Option<string>("--device") { Description = description, DefaultValueFactory = _ => defaultDevice };
+        option.AcceptOnlyFromAmong(Names);
+        return option;
+    }
 
     public static Backend Open(string device, TextWriter log) => Open(device, log, CudaProbe.Probe);
 

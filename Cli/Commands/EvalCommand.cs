@@ -13,8 +13,7 @@ internal static class EvalCommand
         var data = new Option<string?>("--data") { Description = "the dataset folder (default: the one the checkpoint was trained on)" };
         var split = new Option<string>("--split") { Description = "valid, test or both", DefaultValueFactory = _ => "test" };
         split.AcceptOnlyFromAmong("valid", "test", "both");
-        var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
-        device.AcceptOnlyFromAmong(DeviceChoice.Names);
+        var device = DeviceChoice.Option();
         var command = new Command("eval", "Recomputes the full-ranking metrics of a checkpoint on valid or test.") { checkpoint, data, split, device };
         command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(split)!, parse.GetValue(device)!));
         return command;

@@ -8,8 +8,7 @@ internal static class GradCheckCommand
 {
     public static Command Create()
     {
-        var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
-        device.AcceptOnlyFromAmong(DeviceChoice.Names);
+        var device = DeviceChoice.Option();
         var filter = new Option<string?>("--filter") { Description = "only the cases whose name contains this text" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the random inputs", DefaultValueFactory = _ => 999 };
         var command = new Command("gradcheck", "Compares every op's and loss's gradient with central differences in float64.")

@@ -11,8 +11,7 @@ internal static class GridCommand
     {
         var config = new Option<string>("--config") { Description = "a JSON or YAML file of sea train's options; any option may be a list", Required = true };
         var output = new Option<string?>("--out") { Description = "folder of the point folders and the summary (default: the file's 'out')" };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
-        device.AcceptOnlyFromAmong(DeviceChoice.Names);
+        var device = DeviceChoice.Option();
         var command = new Command("grid",
             "Trains the Cartesian product of a grid file's option lists (resumable), then ranks the settings by valid Recall@20.")
         {

@@ -19,8 +19,7 @@ internal static class RecommendCommand
         var top = new Option<int>("--top") { Description = "items per user", DefaultValueFactory = _ => 20 };
         var output = new Option<string>("--out") { Description = "the text file to write", Required = true };
         var scores = new Option<bool>("--scores") { Description = "add a column with each item's score" };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
-        device.AcceptOnlyFromAmong(DeviceChoice.Names);
+        var device = DeviceChoice.Option();
         var command = new Command("recommend", "Writes each user's top-K items (training items excluded) from a checkpoint.")
         {
             checkpoint, data, users, top, output, scores, device,

@@ -13,8 +13,7 @@ internal static class SelfTestCommand
 {
     public static Command Create()
     {
-        var device = new Option<string>("--device") { Description = "the device to test against the CPU", DefaultValueFactory = _ => "cuda" };
-        device.AcceptOnlyFromAmong(DeviceChoice.Names);
+        var device = DeviceChoice.Option("cuda", "the device to test against the CPU");
         var command = new Command("selftest", "Holds a device to the CPU reference op by op, then checks its gradients.") { device };
         command.SetAction(parse => Run(DeviceChoice.Open(parse.GetValue(device)!, Console.Out), Console.Out));
         return command;

@@ -29,8 +29,7 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "seed of initialisation and sampling", DefaultValueFactory = _ => defaults.Seed };
         var batch = new Option<int>("--batch") { Description = "training pairs per batch", DefaultValueFactory = _ => defaults.Batch };
         var output = new Option<string?>("--out") { Description = "run folder: checkpoints (last.ckpt, best.ckpt), epochs.jsonl and metrics.json" };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
-        device.AcceptOnlyFromAmong(DeviceChoice.Names);
+        var device = DeviceChoice.Option();
         var sea = defaults.Sea;
         var alpha = new Option<double>("--alpha") { Description = "SEA: weight of the SoloSim alignment", DefaultValueFactory = _ => sea.Alpha };
         var beta = new Option<double>("--beta") { Description = "SEA: weight of the distancing term (β/2 per modality pair)", DefaultValueFactory = _ => sea.Beta };
