@@ -104,10 +104,16 @@ public sealed class Recommender : IDisposable
     /// A run restored from a checkpoint continues where it stopped. If training diverges, the last good checkpoint stays.
     /// </summary>
     /// <param name="onEpoch">called after each epoch's evaluation (and its checkpoint), on the training thread</param>
+    /// <param name="checkpointEvery">
+    /// replace last.ckpt only every this many epochs (and at improvements and the end): a fast GPU epoch can cost less
+    /// than writing a full-width SEA checkpoint. A resumed run then repeats up to this many − 1 epochs, identically.
+    /// </param>
     public TrainingResult Train(string? outputFolder = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default,
-        Action<EpochReport>? onEpoch = null)
+        Action<EpochReport>? onEpoch = null, int checkpointEvery = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(checkpointEvery, 1);
         Action<EpochReport>? afterEpoch = onEpoch;
+        int lastSaved = Trainer.EpochsDone;
         if (outputFolder is not null)
         {
             Directory.CreateDirectory(outputFolder);
@@ -119,7 +125,11 @@ public sealed class Recommender : IDisposable
                 // The files first: a callback that throws must not lose the epoch's checkpoint.
                 File.AppendAllText(log, JsonSerializer.Serialize(report, TrainingJson.Compact) + "\n");
                 var last = System.IO.Path.Combine(outputFolder, LastCheckpoint);
-                Save(last);
+                if (report.Improved || report.Epoch % checkpointEvery == 0 || Trainer.Finished)
+                {
+                    Save(last);
+                    lastSaved = report.Epoch;
+                }
                 if (report.Improved) AtomicFile.Write(System.IO.Path.Combine(outputFolder, BestCheckpoint), s => { using var f = File.OpenRead(last); f.CopyTo(s); });
                 onEpoch?.Invoke(report);
             };
@@ -129,10 +139,10 @@ public sealed class Recommender : IDisposable
         {
             result = Trainer.Train(progress, cancel, afterEpoch);
         }
-        catch (TrainingDivergedException e) when (outputFolder is not null && Trainer.EpochsDone > 0)
+        catch (TrainingDivergedException e) when (outputFolder is not null && lastSaved > 0)
         {
             throw new TrainingDivergedException(e.Epoch, e.Batch,
-                $"{e.Message}; the last good checkpoint (epoch {Trainer.EpochsDone}) is {System.IO.Path.Combine(outputFolder, LastCheckpoint)}");
+                $"{e.Message}; the last good checkpoint (epoch {lastSaved}) is {System.IO.Path.Combine(outputFolder, LastCheckpoint)}");
         }
         // metrics.json marks a finished run (sea grid skips such points); a cancelled one is resumed instead.
         if (outputFolder is not null && !result.Cancelled)

@@ -50,6 +50,8 @@ internal static class TrainCommand
         command.Options.Add(configFile);
         var seeds = new Option<string?>("--seeds") { Description = "comma-separated seeds (e.g. 999,1,2): one run each, then mean ± std per metric" };
         command.Options.Add(seeds);
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "with --out: replace last.ckpt every N epochs (and whenever valid improves, and at the end)", DefaultValueFactory = _ => 1 };
+        command.Options.Add(checkpointEvery);
         var resume = new Option<string?>("--resume") { Description = "continue the run in this folder from its last.ckpt (options may raise --epochs or change --patience only)" };
         command.Options.Add(resume);
         command.SetAction(parse =>
@@ -94,11 +96,11 @@ internal static class TrainCommand
                 if (parse.GetValue(seeds) is not null) throw new ArgumentException("--resume continues one run; it does not take --seeds");
                 if (parse.GetValue(output) is { } o && Path.GetFullPath(o) != Path.GetFullPath(resumeFolder!))
                     throw new ArgumentException($"--resume writes into its own folder {resumeFolder}; --out names another ({o})");
-                return Run(c, parse.GetValue(device)!, resumeFolder, saved);
+                return Run(c, parse.GetValue(device)!, resumeFolder, saved, parse.GetValue(checkpointEvery));
             }
             return parse.GetValue(seeds) is { } list
-                ? RunSeeds(c, SeedSummary.ParseSeeds(list), parse.GetValue(device)!, parse.GetValue(output))
-                : Run(c, parse.GetValue(device)!, parse.GetValue(output));
+                ? RunSeeds(c, SeedSummary.ParseSeeds(list), parse.GetValue(device)!, parse.GetValue(output), parse.GetValue(checkpointEvery))
+                : Run(c, parse.GetValue(device)!, parse.GetValue(output), checkpointEvery: parse.GetValue(checkpointEvery));
         });
         return command;
     }
@@ -107,13 +109,13 @@ internal static class TrainCommand
     /// Trains once per seed; each run writes DIR/seed-N/metrics.json, and DIR/metrics.json holds every seed's test
     /// metrics with their mean and standard deviation (the input of <c>sea compare</c>).
     /// </summary>
-    public static int RunSeeds(RunConfig config, IReadOnlyList<ulong> seeds, string deviceName, string? outputFolder)
+    public static int RunSeeds(RunConfig config, IReadOnlyList<ulong> seeds, string deviceName, string? outputFolder, int checkpointEvery = 1)
     {
         var runs = new List<MetricsReport>();
         foreach (var seed in seeds)
         {
             Console.WriteLine($"--- seed {seed}");
-            runs.Add(Train(config with { Seed = seed }, deviceName, outputFolder is null ? null : Path.Combine(outputFolder, $"seed-{seed}")));
+            runs.Add(Train(config with { Seed = seed }, deviceName, outputFolder is null ? null : Path.Combine(outputFolder, $"seed-{seed}"), checkpointEvery: checkpointEvery));
         }
         var summary = SeedSummary.Of(runs);
         var table = new Table().AddColumns("test metric", $"mean ± std over {runs.Count} seeds");
@@ -128,13 +130,13 @@ internal static class TrainCommand
         return CliErrors.Ok;
     }
 
-    public static int Run(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom = null)
+    public static int Run(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom = null, int checkpointEvery = 1)
     {
-        Train(config, deviceName, outputFolder, resumeFrom);
+        Train(config, deviceName, outputFolder, resumeFrom, checkpointEvery);
         return CliErrors.Ok;
     }
 
-    private static MetricsReport Train(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom = null)
+    private static MetricsReport Train(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom = null, int checkpointEvery = 1)
     {
         var backend = DeviceChoice.Open(deviceName, Console.Error);
         var load = Stopwatch.StartNew();
@@ -143,7 +145,7 @@ internal static class TrainCommand
         Console.Error.WriteLine($"data: {data.Name}: {data.Users} users, {data.Items} items, {data.Train.Count}/{data.Valid.Count}/{data.Test.Count} train/valid/test ({load.Elapsed.TotalSeconds:0.0} s)");
         if (resumeFrom is not null)
             Console.Error.WriteLine($"resuming {resumeFrom.Path} after epoch {run.Trainer.EpochsDone}{(run.Trainer.Finished ? " (the run had already finished)" : "")}");
-        var result = TrainingDisplay.Run((progress, cancel) => run.Train(outputFolder, progress, cancel));
+        var result = TrainingDisplay.Run((progress, cancel) => run.Train(outputFolder, progress, cancel, checkpointEvery: checkpointEvery));
         var report = run.Report(result);
         PrintMetrics(report);
         if (outputFolder is not null) Console.WriteLine($"wrote {Path.Combine(outputFolder, Recommender.MetricsFile)}, checkpoints and {Recommender.EpochLog}");
