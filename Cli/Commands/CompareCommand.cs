@@ -11,6 +11,10 @@ namespace Engine.Cli;
 /// </summary>
 internal static class CompareCommand
 {
+    /// <summary>+0.0012 / −0.0012; a difference that rounds to zero is +0.0000 (a custom format would print "-+0.0000").</summary>
+    private static string Signed(double difference) =>
+        (Math.Round(difference, 4) < 0 ? "-" : "+") + Math.Abs(difference).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture);
+
     public static Command Create()
     {
         var a = new Argument<string>("a") { Description = "metrics.json of the first model (a multi-seed run, or a single run)" };
@@ -21,7 +25,7 @@ internal static class CompareCommand
             var comparison = Compare(Read(parse.GetValue(a)!), Read(parse.GetValue(b)!));
             var table = new Table().AddColumns("test metric", "A mean", "B mean", "B − A", "t", "p (two-sided)");
             foreach (var row in comparison)
-                table.AddRow(row.Metric, $"{row.MeanA:0.0000}", $"{row.MeanB:0.0000}", $"{row.MeanB - row.MeanA:+0.0000;-0.0000}",
+                table.AddRow(row.Metric, $"{row.MeanA:0.0000}", $"{row.MeanB:0.0000}", Signed(row.MeanB - row.MeanA),
                     double.IsNaN(row.T) ? "—" : $"{row.T:0.00}", double.IsNaN(row.P) ? "needs ≥ 2 seeds" : $"{row.P:0.0000}");
             AnsiConsole.Write(table);
             return CliErrors.Ok;
