@@ -379,6 +379,41 @@ public abstract partial class Backend : IDisposable
         BatchNormBackwardCore(x, gamma, mean, invStd, dy, dx, dGamma, dBeta);
     }
 
+    // ---------------------------------------------------------------- selection
+
+    /// <summary>
+    /// For each row r of <paramref name="scores"/> (rows×cols), the columns of its <paramref name="k"/> best scores that
+    /// are not masked, best first, into row r of <paramref name="result"/> (int32 rows×k); −1 pads where fewer than k
+    /// columns remain. One total order on every backend: higher score first, equal scores by the lower column, NaN below
+    /// every number (−∞ included). The mask is CSR over the rows: row r masks
+    /// maskCols[maskRowPtr[r] .. maskRowPtr[r+1]) (int32 (rows+1)×1 and nnz×1, columns within 0..cols−1, in any order,
+    /// repeats harmless); both null masks nothing. The mask's values are checked by the CPU backend only: a GPU would
+    /// have to wait for them.
+    /// </summary>
+    public void TopKRows(Tensor scores, Tensor? maskRowPtr, Tensor? maskCols, int k, Tensor result)
+    {
+        const string name = nameof(TopKRows);
+        Floating(name, scores);
+        Own(name, result);
+        if (k < 0) throw new EngineException(name, $"k must be 0 or more, got {k}");
+        if (result.DType != DType.Int32 || result.Rows != scores.Rows || result.Cols != k)
+            throw new EngineException(name,
+                $"scores are {scores.Shape} and k is {k}, so the result must be an int32 {scores.Rows}×{k} tensor; got {result.DType.Name()} {result.Shape}");
+        if ((maskRowPtr is null) != (maskCols is null))
+            throw new EngineException(name, $"the mask needs both its row pointers and its columns, or neither; got only the {(maskRowPtr is null ? "columns" : "row pointers")}");
+        if (maskRowPtr is not null && maskCols is not null)
+        {
+            Own(name, maskRowPtr, maskCols);
+            if (maskRowPtr.DType != DType.Int32 || maskRowPtr.Rows != scores.Rows + 1L || maskRowPtr.Cols != 1)
+                throw new EngineException(name,
+                    $"scores are {scores.Shape}, so the mask's row pointers must be an int32 {scores.Rows + 1L}×1 tensor; got {maskRowPtr.DType.Name()} {maskRowPtr.Shape}");
+            if (maskCols.DType != DType.Int32 || maskCols.Cols != 1)
+                throw new EngineException(name, $"the mask's columns must be an int32 nnz×1 tensor; got {maskCols.DType.Name()} {maskCols.Shape}");
+        }
+        using var counted = Count(OpKind.TopKRows, 0, B(scores) + B(maskRowPtr) + B(maskCols) + B(result));
+        if (result.Length > 0) TopKRowsCore(scores, maskRowPtr, maskCols, k, result);
+    }
+
     // ---------------------------------------------------------------- optimisation
 
     /// <summary>

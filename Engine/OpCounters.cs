@@ -12,6 +12,7 @@ public enum OpKind
     GatherRows, ScatterAddRows, CopyBlock,
     RowL2Normalize, RowL2NormalizeBackward, SoftmaxRows, SoftmaxRowsBackward, BatchNorm, BatchNormBackward,
     AdamStep,
+    TopKRows,
 }
 
 /// <summary>What one op kind added up to: calls, floating-point operations, bytes moved and wall time.</summary>

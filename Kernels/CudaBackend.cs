@@ -33,8 +33,11 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
 
     private static long Blocks(long n) => Math.Min((n + Threads - 1) / Threads, 65535L * 32);
 
-    private void Launch(string op, DType dtype, long blocks, params KernelArg[] args) =>
-        device.Launch(KernelSource.Name(op, dtype), blocks, Threads, 0, args);
+    private void Launch(string op, DType dtype, long blocks, params KernelArg[] args) => LaunchShared(op, dtype, blocks, 0, args);
+
+    /// <summary>A launch with <paramref name="sharedBytes"/> of dynamic shared memory (the size kernels.cu's comment gives).</summary>
+    private void LaunchShared(string op, DType dtype, long blocks, int sharedBytes, params KernelArg[] args) =>
+        device.Launch(KernelSource.Name(op, dtype), blocks, Threads, sharedBytes, args);
 
     /// <summary>A scalar argument in the tensor's precision.</summary>
     private static KernelArg Scalar(DType dtype, double value) => dtype == DType.Float32 ? (float)value : value;
@@ -198,6 +201,23 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
 
     protected override void BatchNormBackwardCore(Tensor x, Tensor gamma, Tensor mean, Tensor invStd, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) =>
         Launch("batchnorm_backward", x.DType, x.Cols, x.Rows, x.Cols, Ptr(x), Ptr(gamma), Ptr(mean), Ptr(invStd), Ptr(dy), Ptr(dx), Ptr(dGamma), Ptr(dBeta));
+
+    // ---------------------------------------------------------------- selection
+
+    /// <summary>
+    /// A block per row (the kernel's grid-stride loop takes the rows past the cap), with the row's mask as a bitmap of
+    /// ceil(cols/32) words in dynamic shared memory; an absent mask is a null row-pointer array.
+    /// </summary>
+    protected override void TopKRowsCore(Tensor scores, Tensor? maskRowPtr, Tensor? maskCols, int k, Tensor result)
+    {
+        long bitmapBytes = (scores.Cols + 31L) / 32 * sizeof(uint);
+        // Without opting in (cuFuncSetAttribute) a block gets 48 KB of shared memory, the kernel's own (≤ 384 bytes) included.
+        if (bitmapBytes > 47 * 1024)
+            throw new EngineException(nameof(TopKRows), $"{scores.Cols} columns need a {bitmapBytes}-byte mask bitmap in shared memory; at most 47 KB is supported");
+        ulong rowPtr = maskRowPtr is null ? 0UL : Ptr(maskRowPtr), cols = maskCols is null ? 0UL : Ptr(maskCols);
+        LaunchShared("topk_rows", scores.DType, Math.Min(scores.Rows, 65535L * 32), (int)bitmapBytes,
+            scores.Rows, scores.Cols, Ptr(scores), rowPtr, cols, k, Ptr(result));
+    }
 
     // ---------------------------------------------------------------- optimisation
 

@@ -196,6 +196,47 @@ public sealed partial class CpuBackend
         });
     }
 
+    protected override void TopKRowsCore(Tensor scores, Tensor? maskRowPtr, Tensor? maskCols, int k, Tensor result)
+    {
+        Func<int, ReadOnlySpan<int>>? maskOfRow = null;
+        if (maskRowPtr is not null && maskCols is not null)
+        {
+            int[] rowPtr = Data<int>(maskRowPtr), masked = Data<int>(maskCols);
+            CheckMask(rowPtr, masked, scores.Cols);
+            maskOfRow = r => Ascending(masked.AsSpan(rowPtr[r], rowPtr[r + 1] - rowPtr[r]));
+        }
+        if (scores.DType == DType.Float32) TopK.SelectRowsInto(Data<float>(scores), scores.Rows, scores.Cols, maskOfRow, k, Data<int>(result));
+        else TopK.SelectRowsInto(Data<double>(scores), scores.Rows, scores.Cols, maskOfRow, k, Data<int>(result));
+    }
+
+    /// <summary>The values the base class cannot check without reading them: each row's span of columns, and the columns.</summary>
+    private static void CheckMask(int[] rowPtr, int[] masked, int cols)
+    {
+        for (int r = 0; r + 1 < rowPtr.Length; r++)
+        {
+            int from = rowPtr[r], to = rowPtr[r + 1];
+            if (from < 0 || from > to || to > masked.Length)
+                throw new EngineException(nameof(TopKRows),
+                    $"mask row {r} spans columns {from}..{to}, but row pointers must rise from 0 to at most the mask's {masked.Length} columns");
+            for (int e = from; e < to; e++)
+                if ((uint)masked[e] >= (uint)cols)
+                    throw new EngineException(nameof(TopKRows), $"mask column [{e}] = {masked[e]} (row {r}) is outside the scores' {cols} columns");
+        }
+    }
+
+    /// <summary>TopK wants a row's masked columns ascending; the contract takes any order, so an unsorted row is sorted in a copy.</summary>
+    private static ReadOnlySpan<int> Ascending(ReadOnlySpan<int> masked)
+    {
+        for (int i = 1; i < masked.Length; i++)
+            if (masked[i] < masked[i - 1])
+            {
+                var sorted = masked.ToArray();
+                Array.Sort(sorted);
+                return sorted;
+            }
+        return masked;
+    }
+
     protected override void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor invStd, double eps)
     {
         if (x.DType == DType.Float32) BatchNorm(x, Data<float>(x), Data<float>(gamma), Data<float>(beta), Data<float>(y), Data<float>(mean), Data<float>(invStd), (float)eps);

@@ -3,7 +3,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace Engine.Training.Evaluation;
+// In namespace Engine rather than Engine.Cpu: host code (Training's item-kNN graph, the metrics tests) selects from
+// host arrays with it as well, and this is the one implementation of the order, which the CPU backend's
+// Backend.TopKRows runs and kernels.cu's topk_rows reproduces.
+namespace Engine;
 
 /// <summary>
 /// The k best-scored items of a row, by partial selection. One order everywhere: higher score first, equal scores by
@@ -50,14 +53,26 @@ public static class TopK
         if ((long)rows * cols > scores.Length)
             throw new ArgumentException($"{rows}×{cols} scores expected, the array holds {scores.Length}", nameof(scores));
 
+        var flat = new int[(long)rows * k];
+        SelectRowsInto(scores, rows, cols, excludedOfRow, k, flat);
         var result = new int[rows, k];
-        if (k == 0) return result;
+        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(int)); // a 2-D array is one row-major block
+        return result;
+    }
+
+    /// <summary>
+    /// The rows' selections into <paramref name="result"/> (row-major rows × k), rows in parallel; arguments already
+    /// checked. The CPU backend's TopKRows writes its int32 result tensor through this.
+    /// </summary>
+    internal static void SelectRowsInto<T>(T[] scores, int rows, int cols, Func<int, ReadOnlySpan<int>>? excludedOfRow, int k, int[] result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (k == 0) return;
         Parallel.For(0, rows, r =>
         {
             var excluded = excludedOfRow is null ? default : excludedOfRow(r);
-            SelectCore<T>(scores.AsSpan(r * cols, cols), excluded, k, MemoryMarshal.CreateSpan(ref result[r, 0], k));
+            SelectCore<T>(scores.AsSpan(r * cols, cols), excluded, k, result.AsSpan(r * k, k));
         });
-        return result;
     }
 
     private static void SelectCore<T>(ReadOnlySpan<T> scores, ReadOnlySpan<int> excluded, int k, Span<int> result)

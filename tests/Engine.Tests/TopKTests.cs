@@ -1,7 +1,6 @@
-using Engine.Training.Evaluation;
+namespace Engine.Tests;
 
-namespace Engine.Training.Tests;
-
+/// <summary>TopK's selection on host arrays: the one implementation of the order that Backend.TopKRows runs on the CPU.</summary>
 public class TopKTests
 {
     /// <summary>
