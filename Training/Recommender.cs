@@ -207,5 +207,5 @@ public sealed class Recommender : IDisposable
             ? e.EnumerateObject().SelectMany(p => Flatten(p.Value, prefix.Length == 0 ? p.Name : $"{prefix}.{p.Name}"))
             : [(prefix, e.GetRawText())];
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose() { Trainer.Evaluator.Dispose(); Model.Dispose(); }
 }
