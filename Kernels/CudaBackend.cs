@@ -9,7 +9,8 @@ namespace Engine.Kernels;
 /// to cuBLAS with TF32 off). Tensors live in device memory from the caching allocator. The host waits only in
 /// <see cref="Backend.Download{T}"/> (and so <see cref="Tensor.Item"/>), where it reads a value.
 /// Not checked on the device: index values of gather/scatter (an out-of-range index faults the kernel; run with
-/// SEA_CUDA_DEBUG=1 to have the fault name its kernel).
+/// SEA_CUDA_DEBUG=1 to have the fault name its kernel), and TopKRows's mask (columns out of range are skipped, row
+/// pointers trusted).
 /// </summary>
 public sealed unsafe class CudaBackend(CudaDevice device) : Backend
 {
