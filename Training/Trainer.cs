@@ -158,9 +158,10 @@ public sealed class Trainer
             }
             Model.AfterBackward(batch);
             optimizer.Step();
-            foreach (var p in Model.Parameters)
-                if (!IsFinite(p.Value))
-                    throw Diverged(epoch, batchIndex, $"parameter '{p.Name}' stopped being finite after the update");
+            if (!AllFinite(Model.Parameters))
+                foreach (var p in Model.Parameters)
+                    if (!IsFinite(p.Value))
+                        throw Diverged(epoch, batchIndex, $"parameter '{p.Name}' stopped being finite after the update");
             progress?.Report(new TrainingProgress(epoch, batchIndex, sampler.BatchesPerEpoch, lossSum / batchIndex, clock.Elapsed, history.LastOrDefault()));
         }
         return (lossSum / batchIndex, termSums.ToDictionary(t => t.Key, t => t.Value / batchIndex), watch.Elapsed.TotalSeconds);
@@ -175,6 +176,25 @@ public sealed class Trainer
         using var sum = t.Backend.Allocate(1, 1, t.DType);
         t.Backend.Reduce(ReduceOp.Sum, t, sum);
         return double.IsFinite(sum.Item());
+    }
+
+    /// <summary>
+    /// Every parameter at once, with one read from the device per batch: the sum of their sums. A non-finite total
+    /// sends the caller to check them one by one (finite values can also overflow it; those then pass).
+    /// </summary>
+    private static bool AllFinite(IReadOnlyList<Var> parameters)
+    {
+        var first = parameters[0].Value;
+        if (parameters.Any(p => p.Value.DType != first.DType)) return false;
+        var backend = first.Backend;
+        using var total = backend.Allocate(1, 1, first.DType);
+        using var part = backend.Allocate(1, 1, first.DType);
+        foreach (var p in parameters)
+        {
+            backend.Reduce(ReduceOp.Sum, p.Value, part);
+            backend.Binary(BinaryOp.Add, total, part, total);
+        }
+        return double.IsFinite(total.Item());
     }
 
     /// <summary>The optimiser, the sampler's generator (the next epoch's shuffle and negatives), early stopping and the history.</summary>

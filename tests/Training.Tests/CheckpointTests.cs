@@ -184,10 +184,21 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains("loss term 'poison' became NaN", e.Message);
     }
 
-    /// <summary>LightGCN whose n-th loss gets a NaN term.</summary>
-    private sealed class PoisonedAt(LightGcn inner, int epochBatch) : RecommenderModel
+    [Fact]
+    public void A_parameter_that_stops_being_finite_is_named_with_its_epoch_and_batch()
     {
-        private int calls;
+        var config = LightGcnConfig(3);
+        using var inner = (LightGcn)config.BuildModel(Small, CpuBackend.Shared);
+        using var poisoned = new PoisonedAt(inner, epochBatch: int.MaxValue, parameterAt: 4);
+        var e = Assert.Throws<TrainingDivergedException>(() => new Trainer(Small, poisoned, config.TrainerOptions).Train(cancel: Ct));
+        Assert.Equal((1, 4), (e.Epoch, e.Batch));
+        Assert.Contains("parameter 'item_embedding' stopped being finite after the update", e.Message);
+    }
+
+    /// <summary>LightGCN whose n-th loss gets a NaN term, or whose item table gets an ∞ after the m-th backward.</summary>
+    private sealed class PoisonedAt(LightGcn inner, int epochBatch, int parameterAt = int.MaxValue) : RecommenderModel
+    {
+        private int calls, backwards;
         public override string Name => "poisoned";
         public override IReadOnlyList<Var> Parameters => inner.Parameters;
         public override (Tensor Users, Tensor Items) RankingEmbeddings() => inner.RankingEmbeddings();
@@ -196,6 +207,11 @@ public sealed class CheckpointTests : IDisposable
         {
             var loss = inner.Loss(batch);
             return ++calls == epochBatch ? loss + Term("poison", loss * double.NaN) : loss;
+        }
+
+        public override void AfterBackward(TrainingBatch batch)
+        {
+            if (++backwards == parameterAt) inner.Parameters[1].Value.Backend.Fill(inner.Parameters[1].Value, double.PositiveInfinity);
         }
     }
 
