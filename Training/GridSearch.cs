@@ -9,7 +9,7 @@ namespace Engine.Training;
 /// <summary>One point of a grid: the values of the options that vary, and the configuration they make.</summary>
 public sealed record GridPoint(IReadOnlyList<(string Key, string? Value)> Values, RunConfig Config)
 {
-    /// <summary>The point's folder name, e.g. <c>layers=3,reg=0.01,seed=999</c> (<c>point</c> when nothing varies).</summary>
+    /// <summary>The point's folder name from the options given as lists, e.g. <c>layers=3,reg=0.01,seed=999</c> (<c>point</c> when none is).</summary>
     public string Name => Values.Count == 0 ? "point" : string.Join(",", Values.Select(v => $"{v.Key}={Safe(v.Value)}"));
 
     /// <summary>The same without the seed: the points that differ only in their seed are one row of the summary.</summary>
@@ -47,9 +47,11 @@ public static class GridSearch
         if (output is not null) output = Path.GetFullPath(output, Path.GetDirectoryName(Path.GetFullPath(path))!);
         var options = entries.Where(e => !IsOutputKey(e.Key)).ToList();
         var points = new List<GridPoint> { new([], new RunConfig()) };
-        foreach (var (key, values) in options)
+        // Every option written as a list names the point folders, even a list of one value, so a grid split into
+        // several files (layers: [4] here, [1, 2, 3] there) shares one set of folder names and skips what the other ran.
+        foreach (var (key, values, isList) in options)
             points = points.SelectMany(p => values.Select(v => new GridPoint(
-                values.Count > 1 ? [.. p.Values, (key.Trim().ToLowerInvariant().Replace('_', '-'), v)] : p.Values,
+                isList ? [.. p.Values, (key.Trim().ToLowerInvariant().Replace('_', '-'), v)] : p.Values,
                 RunConfigFile.Apply(p.Config, key, v, path)))).ToList();
         return (points, output);
     }

@@ -16,7 +16,7 @@ public static class RunConfigFile
     public static RunConfig Load(string path, RunConfig? start = null)
     {
         var config = start ?? new RunConfig();
-        foreach (var (key, values) in Read(path))
+        foreach (var (key, values, _) in Read(path))
             config = values.Count == 1 ? Apply(config, key, values[0], path)
                 : throw new DataFormatException(path, null, $"option '{key}' must be a single value here (lists of values are for 'sea grid')");
         return config;
@@ -24,12 +24,13 @@ public static class RunConfigFile
 
     /// <summary>
     /// A grid file: the same options, where any of them may be a list of values (MMRec's hyper-parameter lists). The
-    /// result maps each option, in file order, to its values; <see cref="Apply"/> makes a configuration of one point.
+    /// result maps each option, in file order, to its values and whether the file wrote them as a list (a grid axis,
+    /// even of one value); <see cref="Apply"/> makes a configuration of one point.
     /// </summary>
-    public static IReadOnlyList<(string Key, IReadOnlyList<string?> Values)> ReadGrid(string path)
+    public static IReadOnlyList<(string Key, IReadOnlyList<string?> Values, bool IsList)> ReadGrid(string path)
     {
         var entries = Read(path);
-        foreach (var (key, values) in entries)
+        foreach (var (key, values, _) in entries)
         {
             if (values.Count == 0) throw new DataFormatException(path, null, $"option '{key}' has an empty list of values");
             if (GridSearch.IsOutputKey(key)) continue;
@@ -38,7 +39,7 @@ public static class RunConfigFile
         return entries;
     }
 
-    private static List<(string Key, IReadOnlyList<string?> Values)> Read(string path)
+    private static List<(string Key, IReadOnlyList<string?> Values, bool IsList)> Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"config file {path} does not exist", path);
         var text = File.ReadAllText(path);
@@ -106,7 +107,7 @@ public static class RunConfigFile
             ? parsed
             : throw new FormatException($"expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
 
-    private static List<(string, IReadOnlyList<string?>)> ReadJson(string file, string text)
+    private static List<(string, IReadOnlyList<string?>, bool)> ReadJson(string file, string text)
     {
         try
         {
@@ -120,9 +121,9 @@ public static class RunConfigFile
                 JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.GetRawText(),
                 _ => throw new DataFormatException(file, null, $"option '{name}' must be a value or a list of values, not a {v.ValueKind.ToString().ToLowerInvariant()}"),
             };
-            return json.RootElement.EnumerateObject().Select(p => (p.Name, (IReadOnlyList<string?>)(p.Value.ValueKind == JsonValueKind.Array
-                ? p.Value.EnumerateArray().Select(v => Scalar(p.Name, v)).ToList()
-                : [Scalar(p.Name, p.Value)]))).ToList();
+            return json.RootElement.EnumerateObject().Select(p => p.Value.ValueKind == JsonValueKind.Array
+                ? (p.Name, (IReadOnlyList<string?>)p.Value.EnumerateArray().Select(v => Scalar(p.Name, v)).ToList(), true)
+                : (p.Name, [Scalar(p.Name, p.Value)], false)).ToList();
         }
         catch (JsonException e)
         {
@@ -130,7 +131,7 @@ public static class RunConfigFile
         }
     }
 
-    private static List<(string, IReadOnlyList<string?>)> ReadYaml(string file, string text)
+    private static List<(string, IReadOnlyList<string?>, bool)> ReadYaml(string file, string text)
     {
         try
         {
@@ -142,9 +143,9 @@ public static class RunConfigFile
                 IConvertible c => Convert.ToString(c, CultureInfo.InvariantCulture),
                 _ => throw new DataFormatException(file, null, $"option '{name}' must be a value or a list of values"),
             };
-            return map.Select(p => (p.Key, (IReadOnlyList<string?>)(p.Value is List<object?> list
-                ? list.Select(v => Scalar(p.Key, v)).ToList()
-                : [Scalar(p.Key, p.Value)]))).ToList();
+            return map.Select(p => p.Value is List<object?> list
+                ? (p.Key, (IReadOnlyList<string?>)list.Select(v => Scalar(p.Key, v)).ToList(), true)
+                : (p.Key, [Scalar(p.Key, p.Value)], false)).ToList();
         }
         catch (YamlDotNet.Core.YamlException e)
         {

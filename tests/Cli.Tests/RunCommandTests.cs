@@ -173,6 +173,14 @@ public sealed class RunCommandTests : IDisposable
         Assert.True(exit == 0, output);
         Assert.Equal(3, output.Split('\n').Count(l => l.Contains("finished before")));
         Assert.Contains("layers=2,reg=0.01: resuming after epoch 2", output);
+
+        // A grid split over files shares the folders: a list of one value still names them.
+        var part = Path.Combine(root, "part.json");
+        File.WriteAllText(part, """{ "model": "lightgcn", "data": "tiny", "epochs": 2, "batch": 512, "layers": [2], "reg": [0.01, 0.0001], "out": "grid-out" }""");
+        (exit, output) = Sea("grid", "--config", part);
+        Assert.True(exit == 0, output);
+        Assert.Equal(2, output.Split('\n').Count(l => l.Contains("finished before")));
+        Assert.DoesNotContain(": training", output);
     }
 
     [Fact]
