@@ -965,7 +965,7 @@ __device__ void infonce_backward(int rows, int d, const T* a, const T* c, T invT
 // 10. Top-K with training-item masking (evaluation)
 // ================================================================================================================
 
-// Whether (sa at column ia) ranks above (sb at ib) in the one order the CPU uses (Training/Evaluation/TopK.cs):
+// Whether (sa at column ia) ranks above (sb at ib) in the one order the CPU uses (Engine/Cpu/TopK.cs):
 // higher score first, NaN below every number (−∞ included), equal scores (and two NaNs) by the lower column. An
 // index of −1 is "nothing" and ranks below everything.
 template <typename T> __device__ __forceinline__ bool ranks_above(T sa, int ia, T sb, int ib)
