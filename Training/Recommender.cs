@@ -104,18 +104,32 @@ public sealed class Recommender : IDisposable
     /// A run restored from a checkpoint continues where it stopped. If training diverges, the last good checkpoint stays.
     /// </summary>
     /// <param name="onEpoch">called after each epoch's evaluation (and its checkpoint), on the training thread</param>
+    /// <param name="restoreBest">
+    /// at the end, put the model's weights (and its own state) back to the best-valid epoch's, so that
+    /// <see cref="Evaluate"/> and <see cref="Recommend(int, int)"/> reproduce the reported metrics; the trainer's state stays
+    /// at the last epoch. Costs a device copy of the model's state at every improvement. (After a resume, a best epoch
+    /// that came before it is in best.ckpt, not in memory: the weights then stay the last ones.)
+    /// </param>
     /// <param name="checkpointEvery">
     /// replace last.ckpt only every this many epochs (and at improvements and the end): a fast GPU epoch can cost less
     /// than writing a full-width SEA checkpoint. A resumed run then repeats up to this many − 1 epochs, identically.
     /// </param>
     public TrainingResult Train(string? outputFolder = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default,
-        Action<EpochReport>? onEpoch = null, int checkpointEvery = 1)
+        Action<EpochReport>? onEpoch = null, int checkpointEvery = 1, bool restoreBest = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(checkpointEvery, 1);
+        using var best = new StateSnapshot();
         Action<EpochReport>? afterEpoch = onEpoch;
+        if (restoreBest)
+            afterEpoch = report =>
+            {
+                if (report.Improved) best.Take(Model.VisitState);
+                onEpoch?.Invoke(report);
+            };
         int lastSaved = Trainer.EpochsDone;
         if (outputFolder is not null)
         {
+            var afterFiles = afterEpoch;
             Directory.CreateDirectory(outputFolder);
             var log = System.IO.Path.Combine(outputFolder, EpochLog);
             // Epochs logged after the checkpoint being resumed (a run killed mid-write) are replaced by the rerun.
@@ -131,7 +145,7 @@ public sealed class Recommender : IDisposable
                     lastSaved = report.Epoch;
                 }
                 if (report.Improved) AtomicFile.Write(System.IO.Path.Combine(outputFolder, BestCheckpoint), s => { using var f = File.OpenRead(last); f.CopyTo(s); });
-                onEpoch?.Invoke(report);
+                afterFiles?.Invoke(report);
             };
         }
         TrainingResult result;
@@ -144,6 +158,8 @@ public sealed class Recommender : IDisposable
             throw new TrainingDivergedException(e.Epoch, e.Batch,
                 $"{e.Message}; the last good checkpoint (epoch {lastSaved}) is {System.IO.Path.Combine(outputFolder, LastCheckpoint)}");
         }
+        // A best epoch from before a resume was not seen here: then the weights stay the last ones (best.ckpt has them).
+        if (restoreBest && !best.IsEmpty) best.Restore(Model.VisitState);
         // metrics.json marks a finished run (sea grid skips such points); a cancelled one is resumed instead.
         if (outputFolder is not null && !result.Cancelled)
             AtomicFile.WriteAllText(System.IO.Path.Combine(outputFolder, MetricsFile), JsonSerializer.Serialize(Report(result), TrainingJson.Indented));

@@ -10,11 +10,11 @@ using var recommender = Recommender.Create(new RunConfig { Model = "lightgcn", E
 // Ctrl+C or a minute's time stops training after the current epoch; the result still names the best epoch so far.
 using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
 using var ctrlC = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => { signal.Cancel = true; cancel.Cancel(); });
-var result = recommender.Train(cancel: cancel.Token, onEpoch: e =>
+var result = recommender.Train(cancel: cancel.Token, restoreBest: true, onEpoch: e =>
     Console.WriteLine($"epoch {e.Epoch,2}  loss {e.MeanLoss:F4}  valid recall@20 {e.Valid["recall@20"]:F4}{(e.Improved ? "  *" : "")}"));
 
-var (valid, test) = recommender.Evaluate();   // the model as it is now, after the last epoch run
-Console.WriteLine($"best epoch {result.BestEpoch} of {result.EpochsRun}; last: valid recall@20 {valid["recall@20"]:F4}, test recall@20 {test["recall@20"]:F4}, ndcg@20 {test["ndcg@20"]:F4}");
+var (valid, test) = recommender.Evaluate();   // restoreBest: the weights of the best-valid epoch
+Console.WriteLine($"best epoch {result.BestEpoch} of {result.EpochsRun}: valid recall@20 {valid["recall@20"]:F4}, test recall@20 {test["recall@20"]:F4}, ndcg@20 {test["ndcg@20"]:F4}");
 var top = recommender.Recommend(user: 0, k: 10);
 Console.WriteLine($"user 0: {string.Join(" ", top.Select(r => r.Item))}");
 

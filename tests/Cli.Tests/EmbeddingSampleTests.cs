@@ -24,7 +24,7 @@ public class EmbeddingSampleTests
             var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             Assert.StartsWith("data: tiny, 200 users,", lines[0]);
             Assert.Equal(Enumerable.Range(1, 10).Select(e => $"epoch {e,2}"), lines.Where(l => l.StartsWith("epoch")).Select(l => l[..8]));
-            Assert.Contains(lines, l => l.StartsWith("best epoch ") && l.Contains(" of 10; last: valid recall@20 0.") && l.Contains("ndcg@20 0."));
+            Assert.Contains(lines, l => l.StartsWith("best epoch ") && l.Contains(" of 10: valid recall@20 0.") && l.Contains("ndcg@20 0."));
             var top = Assert.Single(lines, l => l.StartsWith("user 0: "));
             Assert.Equal(10, top["user 0: ".Length..].Split(' ').Length);
             Assert.Equal("loaded model recommends the same: True", lines[^1]);

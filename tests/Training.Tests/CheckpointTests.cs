@@ -105,6 +105,19 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Restoring_the_best_epoch_makes_the_model_reproduce_the_reported_metrics()
+    {
+        // A learning rate high enough to overfit this small set: the best epoch comes well before the last.
+        var config = LightGcnConfig(12) with { LearningRate = 0.05 };
+        using var run = Recommender.Create(config, data: Small);
+        var result = run.Train(cancel: Ct, restoreBest: true);
+        Assert.True(result.BestEpoch < result.EpochsRun, $"best epoch {result.BestEpoch} of {result.EpochsRun}: nothing to restore");
+        var (valid, test) = run.Evaluate();
+        Assert.Equal(result.Valid, valid);
+        Assert.Equal(result.Test, test);
+    }
+
+    [Fact]
     public void A_corrupted_checkpoint_is_refused()
     {
         using (var run = Recommender.Create(LightGcnConfig(2), data: Small)) run.Train(Run("a"), cancel: Ct);
