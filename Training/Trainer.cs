@@ -136,35 +136,50 @@ public sealed class Trainer
         optimizer.LearningRate = Options.LearningRate * Math.Pow(Options.LearningRateFactor, (epoch - 1) / (double)Options.LearningRateStep);
         var watch = Stopwatch.StartNew();
         double lossSum = 0;
-        var termSums = new Dictionary<string, double>();
+        // Loss terms are summed where they live and read once per epoch: per batch, the host reads only the total
+        // loss (and, if that is not finite, each term, to name the culprit).
+        var termSums = new Dictionary<string, Tensor>();
         int batchIndex = 0;
-        foreach (var batch in sampler.Epoch())
+        try
         {
-            batchIndex++;
-            optimizer.ZeroGrad();
-            using (var tape = Tape.Begin())
+            foreach (var batch in sampler.Epoch())
             {
-                var loss = Model.Loss(batch);
-                double value = loss.Value.Item();
-                foreach (var (name, term) in Model.LossTerms)
+                batchIndex++;
+                optimizer.ZeroGrad();
+                using (var tape = Tape.Begin())
                 {
-                    double t = term.Value.Item();
-                    if (!double.IsFinite(t)) throw Diverged(epoch, batchIndex, $"the loss term '{name}' became {t}");
-                    termSums[name] = termSums.GetValueOrDefault(name) + t;
+                    var loss = Model.Loss(batch);
+                    double value = loss.Value.Item();
+                    if (!double.IsFinite(value))
+                    {
+                        foreach (var (name, term) in Model.LossTerms)
+                            if (term.Value.Item() is var t && !double.IsFinite(t))
+                                throw Diverged(epoch, batchIndex, $"the loss term '{name}' became {t}");
+                        throw Diverged(epoch, batchIndex, $"the loss became {value}");
+                    }
+                    foreach (var (name, term) in Model.LossTerms)
+                    {
+                        var t = term.Value;
+                        if (!termSums.TryGetValue(name, out var sum)) termSums[name] = sum = t.Backend.Allocate(1, 1, t.DType);
+                        t.Backend.Binary(BinaryOp.Add, sum, t, sum);
+                    }
+                    lossSum += value;
+                    tape.Backward(loss);
                 }
-                if (!double.IsFinite(value)) throw Diverged(epoch, batchIndex, $"the loss became {value}");
-                lossSum += value;
-                tape.Backward(loss);
+                Model.AfterBackward(batch);
+                optimizer.Step();
+                if (!AllFinite(Model.Parameters))
+                    foreach (var p in Model.Parameters)
+                        if (!IsFinite(p.Value))
+                            throw Diverged(epoch, batchIndex, $"parameter '{p.Name}' stopped being finite after the update");
+                progress?.Report(new TrainingProgress(epoch, batchIndex, sampler.BatchesPerEpoch, lossSum / batchIndex, clock.Elapsed, history.LastOrDefault()));
             }
-            Model.AfterBackward(batch);
-            optimizer.Step();
-            if (!AllFinite(Model.Parameters))
-                foreach (var p in Model.Parameters)
-                    if (!IsFinite(p.Value))
-                        throw Diverged(epoch, batchIndex, $"parameter '{p.Name}' stopped being finite after the update");
-            progress?.Report(new TrainingProgress(epoch, batchIndex, sampler.BatchesPerEpoch, lossSum / batchIndex, clock.Elapsed, history.LastOrDefault()));
+            return (lossSum / batchIndex, termSums.ToDictionary(t => t.Key, t => t.Value.Item() / batchIndex), watch.Elapsed.TotalSeconds);
         }
-        return (lossSum / batchIndex, termSums.ToDictionary(t => t.Key, t => t.Value / batchIndex), watch.Elapsed.TotalSeconds);
+        finally
+        {
+            foreach (var sum in termSums.Values) sum.Dispose();
+        }
     }
 
     private static TrainingDivergedException Diverged(int epoch, int batch, string what) =>
