@@ -21,8 +21,10 @@ public static class Losses
     {
         if (anchors.Rows != candidates.Rows || anchors.Cols != candidates.Cols)
             throw new EngineException(nameof(InfoNce), $"anchors {anchors.Shape} and candidates {candidates.Shape} must have the same shape (pairs on the diagonal)");
-        var logits = anchors.MatMul(candidates, transB: true) * (1 / temperature);
-        var positive = (anchors * candidates).Sum(dim: 1) * (1 / temperature);
+        // 1/τ scales the anchors (n × d) rather than the n × n logits: one pass over n·d values instead of n².
+        var scaled = anchors * (1 / temperature);
+        var logits = scaled.MatMul(candidates, transB: true);
+        var positive = (scaled * candidates).Sum(dim: 1);
         return logits.LogSumExpRows().Mean() - positive.Mean();
     }
 

@@ -11,7 +11,7 @@ public enum OpKind
     Gemm, Spmm,
     GatherRows, ScatterAddRows, CopyBlock,
     RowL2Normalize, RowL2NormalizeBackward, SoftmaxRows, SoftmaxRowsBackward, BatchNorm, BatchNormBackward,
-    AdamStep,
+    AdamStep, ClubFit,
     TopKRows,
 }
 
@@ -22,7 +22,7 @@ public readonly record struct OpTotals(long Calls, long Flops, long Bytes, doubl
 /// Per-op-kind tallies of the work that passed through a <see cref="Backend"/>, for benchmarks. Off by default;
 /// while off, an op pays one flag test and the few multiplications that state its work.
 /// <para>
-/// FLOPs are counted for <see cref="OpKind.Gemm"/> only, 2·m·n·k. Every op counts the bytes it must at least move:
+/// FLOPs are counted for <see cref="OpKind.Gemm"/> (2·m·n·k) and <see cref="OpKind.ClubFit"/> (its small products). Every op counts the bytes it must at least move:
 /// each tensor it is given read once and each output written once (an accumulated output read and written), in its
 /// dtype's size; SpMM counts the CSR row pointers and column indices (int32), the values, the row of x gathered for
 /// every non-zero, and y written (read as well when β ≠ 0). A kernel may move more (several passes) or less (an add's

@@ -55,6 +55,17 @@ public sealed class Tensor : IDisposable
         return copy;
     }
 
+    /// <summary>
+    /// The same elements seen as <paramref name="rows"/> × <paramref name="cols"/> (row-major order unchanged). The view
+    /// shares this tensor's storage: it is never disposed on its own, and lives only as long as this tensor.
+    /// </summary>
+    public Tensor View(int rows, int cols)
+    {
+        if (rows < 0 || cols < 0 || (long)rows * cols != Length)
+            throw new EngineException(nameof(View), $"a {Shape} tensor cannot be seen as {rows}×{cols}");
+        return new Tensor(Backend, rows, cols, DType, Storage);
+    }
+
     public void Dispose() => Storage.Dispose();
 
     public override string ToString() => $"Tensor({Shape}, {DType.Name()}, {Device})";

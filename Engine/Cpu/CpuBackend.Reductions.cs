@@ -132,17 +132,18 @@ public sealed partial class CpuBackend
     private static void LogSumExpRows<T>(Tensor xt, T[] x, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int cols = xt.Cols;
-        ForRows(xt.Rows, cols, r => y[r] = LogSumExp<T>(x.AsSpan(r * cols, cols)));
+        ForRowsWithBuffer<T>(xt.Rows, cols, (r, exps) => y[r] = LogSumExp(x.AsSpan(r * cols, cols), exps));
     }
 
-    /// <summary>max + log Σ exp(x − max): finite for any finite input.</summary>
-    private static T LogSumExp<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>max + log Σ exp(x − max): finite for any finite input. The exponentials go through
+    /// <paramref name="exps"/> (a row-sized scratch buffer) so that they are computed vectorised.</summary>
+    private static T LogSumExp<T>(ReadOnlySpan<T> row, Span<T> exps) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T max = TensorPrimitives.Max(row);
         if (T.IsInfinity(max)) return max;
-        T sum = T.Zero;
-        foreach (var v in row) sum += T.Exp(v - max);
-        return max + T.Log(sum);
+        TensorPrimitives.Subtract(row, max, exps);
+        TensorPrimitives.Exp(exps, exps);
+        return max + T.Log(SumDeterministic<T>(exps));
     }
 
     protected override void LogSumExpRowsBackwardCore(Tensor x, Tensor y, Tensor dy, Tensor dx)
@@ -154,9 +155,24 @@ public sealed partial class CpuBackend
     private static void LogSumExpRowsBackward<T>(Tensor xt, T[] x, T[] y, T[] dy, T[] dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int cols = xt.Cols;
-        ForRows(xt.Rows, cols, r =>
+        ForRowsWithBuffer<T>(xt.Rows, cols, (r, softmax) =>
         {
-            for (int c = 0; c < cols; c++) dx[r * cols + c] += dy[r] * T.Exp(x[r * cols + c] - y[r]);
+            // dx_r += dy_r · softmax(x_r), with softmax(x_r) = exp(x_r − y_r).
+            TensorPrimitives.Subtract(x.AsSpan(r * cols, cols), y[r], softmax);
+            TensorPrimitives.Exp(softmax, softmax);
+            var dxRow = dx.AsSpan(r * cols, cols);
+            TensorPrimitives.FusedMultiplyAdd(softmax, dy[r], dxRow, dxRow);
         });
+    }
+
+    /// <summary><see cref="ForRows"/> with one scratch row per chunk of rows, for ops that need a row-sized temporary.</summary>
+    private static void ForRowsWithBuffer<T>(int rows, int cols, Action<int, T[]> body)
+    {
+        int rowsPerChunk = Math.Max(1, ParallelGrain / Math.Max(1, cols));
+        ForChunks(rows, (start, count) =>
+        {
+            var buffer = new T[cols];
+            for (int r = start; r < start + count; r++) body(r, buffer);
+        }, rowsPerChunk);
     }
 }

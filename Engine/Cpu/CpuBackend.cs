@@ -221,11 +221,13 @@ public sealed partial class CpuBackend : Backend
 
     protected override void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
     {
-        if (param.DType == DType.Float32) Adam<float>(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-        else Adam<double>(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        if (param.DType == DType.Float32)
+            AdamUpdate(Data<float>(param), Data<float>(grad), Data<float>(m), Data<float>(v), lr, beta1, beta2, eps, weightDecay, step);
+        else AdamUpdate(Data<double>(param), Data<double>(grad), Data<double>(m), Data<double>(v), lr, beta1, beta2, eps, weightDecay, step);
     }
 
-    private static void Adam<T>(Tensor param, Tensor grad, Tensor mt, Tensor vt, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
+    /// <summary>Adam on arrays: the work of <see cref="AdamStepCore"/> (also run by <see cref="ClubFitCore"/> on packed parameters).</summary>
+    private static void AdamUpdate<T>(T[] p, T[] g, T[] m, T[] v, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // PyTorch's arithmetic, step for step: m lerps towards g, bias corrections are computed in double, and
@@ -234,10 +236,6 @@ public sealed partial class CpuBackend : Backend
         T stepSize = Cast<T>(lr / bc1), bc2Sqrt = Cast<T>(Math.Sqrt(bc2));
         T b2 = Cast<T>(beta2), oneMinusB1 = Cast<T>(1 - beta1), oneMinusB2 = Cast<T>(1 - beta2);
         T e = Cast<T>(eps), wd = Cast<T>(weightDecay);
-        var p = Data<T>(param);
-        var g = Data<T>(grad);
-        var m = Data<T>(mt);
-        var v = Data<T>(vt);
         ForChunks(p.Length, (start, count) =>
         {
             int i = start, end = start + count;

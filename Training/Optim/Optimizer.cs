@@ -74,10 +74,21 @@ public sealed class Adam : Optimizer
         for (int i = 0; i < Parameters.Count; i++)
         {
             var p = Parameters[i];
-            visitor.Tensor($"{prefix}.m.{i}", firstMoment[i] ??= p.Backend.Allocate(p.Rows, p.Cols, p.DType));
-            visitor.Tensor($"{prefix}.v.{i}", secondMoment[i] ??= p.Backend.Allocate(p.Rows, p.Cols, p.DType));
+            var (first, second) = Moments(i);
+            visitor.Tensor($"{prefix}.m.{i}", first);
+            visitor.Tensor($"{prefix}.v.{i}", second);
         }
     }
+
+    /// <summary>Parameter i's first and second moments (zeros until a step uses them), for ops that run Adam's arithmetic themselves.</summary>
+    public (Tensor First, Tensor Second) Moments(int index)
+    {
+        var p = Parameters[index];
+        return (firstMoment[index] ??= p.Backend.Allocate(p.Rows, p.Cols, p.DType), secondMoment[index] ??= p.Backend.Allocate(p.Rows, p.Cols, p.DType));
+    }
+
+    /// <summary>Counts <paramref name="steps"/> steps that such an op took on every parameter.</summary>
+    public void CountSteps(int steps) => StepCount += steps;
 
     public override void Step()
     {
@@ -86,9 +97,8 @@ public sealed class Adam : Optimizer
         {
             var p = Parameters[i];
             if (p.Grad is null) continue; // as PyTorch: a parameter without a gradient is left alone
-            firstMoment[i] ??= p.Backend.Allocate(p.Rows, p.Cols, p.DType);
-            secondMoment[i] ??= p.Backend.Allocate(p.Rows, p.Cols, p.DType);
-            p.Backend.AdamStep(p.Value, p.Grad, firstMoment[i]!, secondMoment[i]!, LearningRate, Beta1, Beta2, Eps, WeightDecay, StepCount);
+            var (first, second) = Moments(i);
+            p.Backend.AdamStep(p.Value, p.Grad, first, second, LearningRate, Beta1, Beta2, Eps, WeightDecay, StepCount);
         }
     }
 }

@@ -1,0 +1,133 @@
+using Engine.Autograd;
+using Engine.Cpu;
+using Engine.Training.Optim;
+
+namespace Engine.Training.Tests;
+
+/// <summary>
+/// <see cref="Backend.ClubFit"/> (CLUB's whole inner loop in one op) held to the same loop composed from autograd ops
+/// and <see cref="Adam"/>, step for step: q's parameters and Adam's moments after several steps.
+/// </summary>
+public class ClubFitTests
+{
+    private static readonly Backend Cpu = new CpuBackend(GemmProvider.Managed);
+
+    /// <summary>Random stacked pairs and a random q, as doubles.</summary>
+    private sealed record Problem(ClubLayout Layout, int Pairs, int Rows, double[] X, double[] Y, double[] Parameters)
+    {
+        public static Problem Random(ClubLayout layout, int pairs, int rows, int seed)
+        {
+            var rng = new Random(seed);
+            double[] Draw(int n, double scale) => Enumerable.Range(0, n).Select(_ => (rng.NextDouble() * 2 - 1) * scale).ToArray();
+            int n = pairs * rows * layout.Width;
+            return new Problem(layout, pairs, rows, Draw(n, 1), Draw(n, 1), Draw(layout.Length, 0.5));
+        }
+    }
+
+    private sealed record Fitted(double[] Parameters, double[] First, double[] Second);
+
+    private static Fitted Fused(Problem problem, DType dtype, int steps, double lr, Fitted? from = null, int step0 = 0)
+    {
+        int rows = problem.Pairs * problem.Rows, length = problem.Layout.Length;
+        using var x = Cpu.FromDoubles(problem.X, rows, problem.Layout.Width, dtype);
+        using var y = Cpu.FromDoubles(problem.Y, rows, problem.Layout.Width, dtype);
+        using var p = Cpu.FromDoubles(from?.Parameters ?? problem.Parameters, 1, length, dtype);
+        using var m = Cpu.FromDoubles(from?.First ?? new double[length], 1, length, dtype);
+        using var v = Cpu.FromDoubles(from?.Second ?? new double[length], 1, length, dtype);
+        Cpu.ClubFit(x, y, problem.Pairs, problem.Layout, p, m, v, steps, step0, lr, 0.9, 0.999, 1e-8, 0);
+        return new Fitted(p.ToArray<double>(), m.ToArray<double>(), v.ToArray<double>());
+    }
+
+    /// <summary>The reference: q as Linear/ReLU/tanh ops on the tape, its loss from <see cref="Losses.GaussianLogLikelihood"/>, and <see cref="Adam"/>.</summary>
+    private static Fitted Composed(Problem problem, int steps, double lr)
+    {
+        var layout = problem.Layout;
+        int offset = 0;
+        var parameters = layout.Shapes.Select(shape =>
+        {
+            var values = problem.Parameters.AsSpan(offset, shape.Rows * shape.Cols).ToArray();
+            offset += values.Length;
+            return Var.Parameter(Cpu.FromDoubles(values, shape.Rows, shape.Cols, DType.Float64));
+        }).ToArray();
+        var adam = new Adam(parameters, lr);
+        var pairs = Enumerable.Range(0, problem.Pairs).Select(p =>
+        {
+            int n = problem.Rows * layout.Width;
+            return (X: Var.Constant(Cpu.FromDoubles(problem.X.AsSpan(p * n, n).ToArray(), problem.Rows, layout.Width, DType.Float64)),
+                    Y: Var.Constant(Cpu.FromDoubles(problem.Y.AsSpan(p * n, n).ToArray(), problem.Rows, layout.Width, DType.Float64)));
+        }).ToArray();
+        Var Branch(Var x, int b) =>
+            (x.MatMul(parameters[4 * b], transB: true) + parameters[4 * b + 1]).Relu().MatMul(parameters[4 * b + 2], transB: true) + parameters[4 * b + 3];
+        for (int step = 0; step < steps; step++)
+        {
+            adam.ZeroGrad();
+            using var tape = Tape.Begin();
+            Var? loss = null;
+            foreach (var (x, y) in pairs)
+            {
+                var term = -Losses.GaussianLogLikelihood(Branch(x, 0), Branch(x, 1).Tanh(), y);
+                loss = loss is null ? term : loss + term;
+            }
+            tape.Backward(loss!);
+            adam.Step();
+        }
+        double[] Flat(Func<int, Tensor> pick) => Enumerable.Range(0, parameters.Length).SelectMany(i => pick(i).ToArray<double>()).ToArray();
+        return new Fitted(Flat(i => parameters[i].Value), Flat(i => adam.Moments(i).First), Flat(i => adam.Moments(i).Second));
+    }
+
+    private static void AssertClose(double[] expected, double[] actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])),
+                $"{what}[{i}]: expected {expected[i]:G17}, got {actual[i]:G17}");
+    }
+
+    [Theory]
+    [InlineData(32, 8, 2, 50)]    // SEA's widths, both pairs
+    [InlineData(5, 3, 1, 9)]      // widths that are not whole vectors: the padding must stay inert
+    [InlineData(32, 8, 2, 700)]   // more rows than one chunk: the chunks run in parallel and are summed in order
+    public void Fused_fit_equals_the_composed_loop_in_float64(int width, int hidden, int pairs, int rows)
+    {
+        var problem = Problem.Random(new ClubLayout(width, hidden), pairs, rows, seed: width + rows);
+        var expected = Composed(problem, steps: 6, lr: 1e-2);
+        var actual = Fused(problem, DType.Float64, steps: 6, lr: 1e-2);
+        Assert.NotEqual(problem.Parameters, actual.Parameters); // it moved
+        AssertClose(expected.Parameters, actual.Parameters, 1e-11, "parameter");
+        AssertClose(expected.First, actual.First, 1e-11, "first moment");
+        AssertClose(expected.Second, actual.Second, 1e-11, "second moment");
+    }
+
+    [Fact]
+    public void Steps_split_over_calls_continue_exactly_and_repeat_bit_for_bit()
+    {
+        var problem = Problem.Random(new ClubLayout(32, 8), 2, 600, seed: 3);
+        var whole = Fused(problem, DType.Float32, steps: 7, lr: 1e-3);
+        var split = Fused(problem, DType.Float32, steps: 4, lr: 1e-3, Fused(problem, DType.Float32, steps: 3, lr: 1e-3), step0: 3);
+        Assert.Equal(whole, split, (a, b) => a.Parameters.SequenceEqual(b.Parameters) && a.First.SequenceEqual(b.First) && a.Second.SequenceEqual(b.Second));
+        Assert.Equal(whole.Parameters, Fused(problem, DType.Float32, steps: 7, lr: 1e-3).Parameters);
+    }
+
+    [Fact]
+    public void Float32_follows_float64()
+    {
+        var problem = Problem.Random(new ClubLayout(32, 8), 2, 300, seed: 5);
+        AssertClose(Fused(problem, DType.Float64, 20, 1e-3).Parameters, Fused(problem, DType.Float32, 20, 1e-3).Parameters, 1e-5, "parameter");
+    }
+
+    [Fact]
+    public void Bad_arguments_are_named()
+    {
+        var layout = new ClubLayout(32, 8);
+        using var x = Cpu.Allocate(10, 32, DType.Float32);
+        using var p = Cpu.Allocate(1, layout.Length, DType.Float32);
+        using var m = Cpu.Allocate(1, layout.Length, DType.Float32);
+        using var wrong = Cpu.Allocate(1, layout.Length - 1, DType.Float32);
+        var e = Assert.Throws<EngineException>(() => Cpu.ClubFit(x, x, 3, layout, p, m, m, 1, 0, 1e-3, 0.9, 0.999, 1e-8, 0));
+        Assert.Contains("3 pair(s)", e.Message);
+        e = Assert.Throws<EngineException>(() => Cpu.ClubFit(x, x, 2, layout, wrong, wrong, wrong, 1, 0, 1e-3, 0.9, 0.999, 1e-8, 0));
+        Assert.Contains($"1×{layout.Length}", e.Message);
+        e = Assert.Throws<EngineException>(() => Cpu.ClubFit(x, x, 2, new ClubLayout(16, 8), p, m, m, 1, 0, 1e-3, 0.9, 0.999, 1e-8, 0));
+        Assert.Contains("width must be 32", e.Message);
+    }
+}
