@@ -22,4 +22,22 @@ public readonly record struct ClubLayout(int Width, int Hidden)
     /// <summary>The parameter tensors' shapes in packing order (μ.L1 weight, bias, μ.L2 weight, bias, then logvar's).</summary>
     public (int Rows, int Cols)[] Shapes =>
         [(Hidden, Width), (1, Hidden), (Width, Hidden), (1, Width), (Hidden, Width), (1, Hidden), (Width, Hidden), (1, Width)];
+
+    /// <summary>Copies q's tensors (in <see cref="Shapes"/>' order) into the packed 1×<see cref="Length"/> tensor.</summary>
+    public static void Pack(IReadOnlyList<Tensor> parts, Tensor packed) => Copy(parts, packed, toPacked: true);
+
+    /// <summary>Copies the packed tensor back into q's tensors.</summary>
+    public static void Unpack(Tensor packed, IReadOnlyList<Tensor> parts) => Copy(parts, packed, toPacked: false);
+
+    private static void Copy(IReadOnlyList<Tensor> parts, Tensor packed, bool toPacked)
+    {
+        int offset = 0;
+        foreach (var t in parts)
+        {
+            var flat = t.View(1, (int)t.Length);
+            if (toPacked) packed.Backend.CopyBlock(flat, 0, 0, packed, 0, offset, 1, flat.Cols, accumulate: false);
+            else packed.Backend.CopyBlock(packed, 0, offset, flat, 0, 0, 1, flat.Cols, accumulate: false);
+            offset += flat.Cols;
+        }
+    }
 }

@@ -73,7 +73,42 @@ public static class OpsBenchmark
             }
         }
 
+        results.AddRange(ClubFit(cpu, items, quick ? 5 : 50, floors, quick, log));
         return new OpsBenchReport(DateTimeOffset.UtcNow, quick, CpuBackend.Shared.Description, floors, results);
+    }
+
+    /// <summary>
+    /// CLUB's inner loop on a Baby batch (2 pairs of 7,050 × 32, SEA's q, 50 steps), float32: the fused op
+    /// (<see cref="Backend.ClubFit"/>) against the same loop composed from autograd ops and Adam.
+    /// </summary>
+    private static IEnumerable<OpsBenchResult> ClubFit(Backend backend, int items, int steps, MachineFloors floors, bool quick, TextWriter log)
+    {
+        var layout = new ClubLayout(32, 8);
+        var rng = new Rng(7);
+        using var x = backend.Uniform(2 * items, layout.Width, DType.Float32, rng, -1, 1);
+        using var y = backend.Uniform(2 * items, layout.Width, DType.Float32, rng, -1, 1);
+        using var parameters = backend.Uniform(1, layout.Length, DType.Float32, rng, -0.3, 0.3);
+        using var m = backend.Allocate(1, layout.Length, DType.Float32);
+        using var v = backend.Allocate(1, layout.Length, DType.Float32);
+        double flop = 2.0 * steps * x.Rows * 5 * 2 * layout.Width * layout.Hidden; // as the op counters count it
+        string shape = $"2 × {items}×{layout.Width}, q {layout.Width}→{layout.Hidden}→{layout.Width} ×2, {steps} steps";
+        var cases = new (string Name, Action Run)[]
+        {
+            ("club fit (one fused op)", () => backend.ClubFit(x, y, 2, layout, parameters, m, v, steps, 0, 1e-4, 0.9, 0.999, 1e-8, 0)),
+            ("club fit (composed ops)", () =>
+            {
+                var (first, second) = Training.Models.ComposedClubFit.Run(x, y, 2, layout, parameters, steps, 1e-4);
+                first.Dispose();
+                second.Dispose();
+            }),
+        };
+        foreach (var (name, run) in cases)
+        {
+            log.WriteLine($"{name} ...");
+            var (median, reps) = Time(quick ? 2 : 5, run);
+            yield return new(name, "managed", DType.Float32.Name(), shape, reps, median, flop / median / 1e9, "GFLOP/s",
+                flop / (floors.PeakGflopsF32 * 1e9), $"{flop / 1e9:0.00} GFLOP at the FMA peak");
+        }
     }
 
     private static OpsBenchResult Gemm(string name, string provider, DType dtype, string shape, double flop, double peakGflops, bool quick, Action run)

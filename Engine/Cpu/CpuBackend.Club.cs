@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -109,7 +109,8 @@ public sealed partial class CpuBackend
         public void Gradient(T[] x, T[] y, int start, int count, T meanScale, T[] gradient)
         {
             Array.Clear(gradient);
-            // Scratch: per branch the hidden activations (ReLU applied) and the output; then y, and the output deltas.
+            // Scratch: per branch the hidden activations (ReLU applied) and the output (logvar's before its tanh); then
+            // y, and the output deltas.
             var scratch = new T[2 * hiddenPadded + 2 * widthPadded + 3 * widthPadded + hiddenPadded];
             var span = scratch.AsSpan();
             Span<T> hidden0 = span[..hiddenPadded], hidden1 = span.Slice(hiddenPadded, hiddenPadded);
@@ -125,12 +126,11 @@ public sealed partial class CpuBackend
                 y.AsSpan(r * width, width).CopyTo(target); // padded lanes stay 0, as μ's and ℓ's do
                 Forward(0, xr, hidden0, mu);
                 Forward(1, xr, hidden1, logVar);
-                TensorPrimitives.Tanh(logVar, logVar);
                 // With e = exp(−ℓ) and δ = μ − y: dμ = δ·e, dℓ = ½ − ½·δ²·e, and through tanh dz = dℓ·(1 − ℓ²).
                 for (int i = 0; i < widthPadded; i += Lanes)
                 {
                     var delta = Load(mu, i) - Load(target, i);
-                    var l = Load(logVar, i);
+                    var l = Tanh(Load(logVar, i));
                     var e = Exp(-l);
                     var scale = Vector256.Create(meanScale);
                     Store(delta * e * scale, dMu, i);
@@ -145,11 +145,10 @@ public sealed partial class CpuBackend
         /// <summary>hidden = ReLU(L1(x)), output = L2(hidden) for branch b (the output before logvar's tanh).</summary>
         private void Forward(int b, ReadOnlySpan<T> xr, Span<T> hiddenOut, Span<T> output)
         {
-            b1[b].CopyTo(hiddenOut);
-            for (int k = 0; k < width; k++) Axpy(xr[k], w1T[b].AsSpan(k * hiddenPadded, hiddenPadded), hiddenOut);
-            for (int i = 0; i < hiddenPadded; i += Lanes) Store(Vector256.Max(Load(hiddenOut, i), Vector256<T>.Zero), hiddenOut, i);
-            b2[b].CopyTo(output);
-            for (int j = 0; j < hidden; j++) Axpy(hiddenOut[j], w2T[b].AsSpan(j * widthPadded, widthPadded), output);
+            for (int i = 0; i < hiddenPadded; i += Lanes)
+                Store(Vector256.Max(Combination(xr, w1T[b], hiddenPadded, i, Load(b1[b], i)), Vector256<T>.Zero), hiddenOut, i);
+            for (int i = 0; i < widthPadded; i += Lanes)
+                Store(Combination(hiddenOut[..hidden], w2T[b], widthPadded, i, Load(b2[b], i)), output, i);
         }
 
         /// <summary>Adds branch b's parameter gradients for one row, given the delta at its output.</summary>
@@ -158,16 +157,32 @@ public sealed partial class CpuBackend
             var g = gradient.AsSpan(b * gradBranch, gradBranch);
             Axpy(T.One, dOut, g.Slice(gradB2, widthPadded));
             for (int j = 0; j < hidden; j++) Axpy(hiddenAct[j], dOut, g.Slice(gradW2 + j * widthPadded, widthPadded));
-            dHidden.Clear();
-            for (int d = 0; d < width; d++) Axpy(dOut[d], w2[b].AsSpan(d * hiddenPadded, hiddenPadded), dHidden);
-            // ReLU's backward: the activation is positive exactly where its input was.
             for (int i = 0; i < hiddenPadded; i += Lanes)
             {
+                // Through L2, then ReLU's backward: the activation is positive exactly where its input was.
                 var open = Vector256.GreaterThan(Load(hiddenAct, i), Vector256<T>.Zero);
-                Store(Vector256.ConditionalSelect(open, Load(dHidden, i), Vector256<T>.Zero), dHidden, i);
+                Store(Vector256.ConditionalSelect(open, Combination(dOut[..width], w2[b], hiddenPadded, i, Vector256<T>.Zero), Vector256<T>.Zero), dHidden, i);
             }
             Axpy(T.One, dHidden, g.Slice(gradB1, hiddenPadded));
             for (int k = 0; k < width; k++) Axpy(xr[k], dHidden, g.Slice(gradW1 + k * hiddenPadded, hiddenPadded));
+        }
+
+        /// <summary>
+        /// start + Σ_k coefficients[k] · matrix[k·stride + i ..], one vector at column i, accumulated in two registers:
+        /// an accumulator kept in memory would make every step wait for the previous store.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<T> Combination(ReadOnlySpan<T> coefficients, ReadOnlySpan<T> matrix, int stride, int i, Vector256<T> start)
+        {
+            Vector256<T> even = start, odd = Vector256<T>.Zero;
+            int k = 0;
+            for (; k + 1 < coefficients.Length; k += 2)
+            {
+                even += Vector256.Create(coefficients[k]) * Load(matrix, k * stride + i);
+                odd += Vector256.Create(coefficients[k + 1]) * Load(matrix, (k + 1) * stride + i);
+            }
+            if (k < coefficients.Length) even += Vector256.Create(coefficients[k]) * Load(matrix, k * stride + i);
+            return even + odd;
         }
 
         /// <summary>The chunks' gradients added in chunk order, in the packed layout.</summary>
@@ -192,16 +207,28 @@ public sealed partial class CpuBackend
         }
 
         /// <summary>acc += a · xs, for lengths that are whole vectors.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Axpy(T a, ReadOnlySpan<T> xs, Span<T> acc)
         {
             var va = Vector256.Create(a);
             for (int i = 0; i < acc.Length; i += Lanes) Store(Load(acc, i) + va * Load(xs, i), acc, i);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<T> Load(ReadOnlySpan<T> s, int i) => Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Store(Vector256<T> value, Span<T> s, int i) => value.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
 
+        /// <summary>tanh z = 1 − 2 / (e^2z + 1): saturates to ±1 without overflow; near 0 its error is absolute (ulps of 1).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<T> Tanh(Vector256<T> z)
+        {
+            var one = Vector256<T>.One;
+            return one - (one + one) / (Exp(z + z) + one);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<T> Exp(Vector256<T> v) => typeof(T) == typeof(float)
             ? Vector256.Exp(v.As<T, float>()).As<float, T>()
             : Vector256.Exp(v.As<T, double>()).As<double, T>();

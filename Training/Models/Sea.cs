@@ -299,27 +299,15 @@ public sealed class Sea : RecommenderModel
             var packed = parts.Select(_ => backend.Allocate(1, layout.Length, dtype)).ToArray();
             try
             {
-                for (int i = 0; i < parts.Length; i++) Repack(parts[i], packed[i], toPacked: true);
+                for (int i = 0; i < parts.Length; i++) ClubLayout.Pack(parts[i], packed[i]);
                 backend.ClubFit(x, y, pairs, layout, packed[0], packed[1], packed[2], steps, optimizer.StepCount,
                     optimizer.LearningRate, optimizer.Beta1, optimizer.Beta2, optimizer.Eps, optimizer.WeightDecay);
-                for (int i = 0; i < parts.Length; i++) Repack(parts[i], packed[i], toPacked: false);
+                for (int i = 0; i < parts.Length; i++) ClubLayout.Unpack(packed[i], parts[i]);
                 optimizer.CountSteps(steps);
             }
             finally
             {
                 foreach (var t in packed) t.Dispose();
-            }
-        }
-
-        private void Repack(Tensor[] tensors, Tensor packed, bool toPacked)
-        {
-            int offset = 0;
-            foreach (var t in tensors)
-            {
-                var flat = t.View(1, (int)t.Length);
-                if (toPacked) backend.CopyBlock(flat, 0, 0, packed, 0, offset, 1, flat.Cols, accumulate: false);
-                else backend.CopyBlock(packed, 0, offset, flat, 0, 0, 1, flat.Cols, accumulate: false);
-                offset += flat.Cols;
             }
         }
 

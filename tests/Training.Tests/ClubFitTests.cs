@@ -1,12 +1,12 @@
-using Engine.Autograd;
 using Engine.Cpu;
+using Engine.Training.Models;
 using Engine.Training.Optim;
 
 namespace Engine.Training.Tests;
 
 /// <summary>
 /// <see cref="Backend.ClubFit"/> (CLUB's whole inner loop in one op) held to the same loop composed from autograd ops
-/// and <see cref="Adam"/>, step for step: q's parameters and Adam's moments after several steps.
+/// and <see cref="Adam"/> (<see cref="ComposedClubFit"/>): q's parameters and Adam's moments after several steps.
 /// </summary>
 public class ClubFitTests
 {
@@ -38,41 +38,15 @@ public class ClubFitTests
         return new Fitted(p.ToArray<double>(), m.ToArray<double>(), v.ToArray<double>());
     }
 
-    /// <summary>The reference: q as Linear/ReLU/tanh ops on the tape, its loss from <see cref="Losses.GaussianLogLikelihood"/>, and <see cref="Adam"/>.</summary>
+    /// <summary>The reference: <see cref="ComposedClubFit"/> (autograd ops and <see cref="Adam"/>), in float64.</summary>
     private static Fitted Composed(Problem problem, int steps, double lr)
     {
-        var layout = problem.Layout;
-        int offset = 0;
-        var parameters = layout.Shapes.Select(shape =>
-        {
-            var values = problem.Parameters.AsSpan(offset, shape.Rows * shape.Cols).ToArray();
-            offset += values.Length;
-            return Var.Parameter(Cpu.FromDoubles(values, shape.Rows, shape.Cols, DType.Float64));
-        }).ToArray();
-        var adam = new Adam(parameters, lr);
-        var pairs = Enumerable.Range(0, problem.Pairs).Select(p =>
-        {
-            int n = problem.Rows * layout.Width;
-            return (X: Var.Constant(Cpu.FromDoubles(problem.X.AsSpan(p * n, n).ToArray(), problem.Rows, layout.Width, DType.Float64)),
-                    Y: Var.Constant(Cpu.FromDoubles(problem.Y.AsSpan(p * n, n).ToArray(), problem.Rows, layout.Width, DType.Float64)));
-        }).ToArray();
-        Var Branch(Var x, int b) =>
-            (x.MatMul(parameters[4 * b], transB: true) + parameters[4 * b + 1]).Relu().MatMul(parameters[4 * b + 2], transB: true) + parameters[4 * b + 3];
-        for (int step = 0; step < steps; step++)
-        {
-            adam.ZeroGrad();
-            using var tape = Tape.Begin();
-            Var? loss = null;
-            foreach (var (x, y) in pairs)
-            {
-                var term = -Losses.GaussianLogLikelihood(Branch(x, 0), Branch(x, 1).Tanh(), y);
-                loss = loss is null ? term : loss + term;
-            }
-            tape.Backward(loss!);
-            adam.Step();
-        }
-        double[] Flat(Func<int, Tensor> pick) => Enumerable.Range(0, parameters.Length).SelectMany(i => pick(i).ToArray<double>()).ToArray();
-        return new Fitted(Flat(i => parameters[i].Value), Flat(i => adam.Moments(i).First), Flat(i => adam.Moments(i).Second));
+        int rows = problem.Pairs * problem.Rows;
+        using var x = Cpu.FromDoubles(problem.X, rows, problem.Layout.Width, DType.Float64);
+        using var y = Cpu.FromDoubles(problem.Y, rows, problem.Layout.Width, DType.Float64);
+        using var p = Cpu.FromDoubles(problem.Parameters, 1, problem.Layout.Length, DType.Float64);
+        var (first, second) = ComposedClubFit.Run(x, y, problem.Pairs, problem.Layout, p, steps, lr);
+        using (first) using (second) return new Fitted(p.ToArray<double>(), first.ToArray<double>(), second.ToArray<double>());
     }
 
     private static void AssertClose(double[] expected, double[] actual, double tolerance, string what)
