@@ -107,15 +107,20 @@ internal static class TrainCommand
 
     /// <summary>
     /// Trains once per seed; each run writes DIR/seed-N/metrics.json, and DIR/metrics.json holds every seed's test
-    /// metrics with their mean and standard deviation (the input of <c>sea compare</c>).
+    /// metrics with their mean and standard deviation (the input of <c>sea compare</c>). A seed whose folder already
+    /// holds a checkpoint is continued from it (the configuration must be the same but for --epochs and --patience),
+    /// so running the command again with more seeds or a larger --epochs extends what is there.
     /// </summary>
     public static int RunSeeds(RunConfig config, IReadOnlyList<ulong> seeds, string deviceName, string? outputFolder, int checkpointEvery = 1)
     {
         var runs = new List<MetricsReport>();
         foreach (var seed in seeds)
         {
-            Console.WriteLine($"--- seed {seed}");
-            runs.Add(Train(config with { Seed = seed }, deviceName, outputFolder is null ? null : Path.Combine(outputFolder, $"seed-{seed}"), checkpointEvery: checkpointEvery));
+            var folder = outputFolder is null ? null : Path.Combine(outputFolder, $"seed-{seed}");
+            var saved = folder is not null && File.Exists(Path.Combine(folder, Recommender.LastCheckpoint))
+                ? Checkpoint.Load(Path.Combine(folder, Recommender.LastCheckpoint)) : null;
+            Console.WriteLine($"--- seed {seed}{(saved is null ? "" : $": continuing {folder}")}");
+            runs.Add(Train(config with { Seed = seed }, deviceName, folder, saved, checkpointEvery));
         }
         var summary = SeedSummary.Of(runs);
         var table = new Table().AddColumns("test metric", $"mean ± std over {runs.Count} seeds");

@@ -56,6 +56,35 @@ public class SeedsAndCompareTests
     }
 
     [Fact]
+    public void Seeds_run_again_continue_their_runs_and_add_new_seeds()
+    {
+        var (grown, fresh) = (Path.Combine(Path.GetTempPath(), $"sea-seeds-{Guid.NewGuid():N}"), Path.Combine(Path.GetTempPath(), $"sea-seeds-{Guid.NewGuid():N}"));
+        try
+        {
+            var config = new Engine.Training.RunConfig { Model = "lightgcn", Epochs = 2, Layers = 1, Patience = 50 };
+            Assert.Equal(CliErrors.Ok, TrainCommand.RunSeeds(config, [3], "cpu", grown));
+            // More epochs and one more seed: seed 3 goes on from epoch 2, seed 4 starts.
+            Assert.Equal(CliErrors.Ok, TrainCommand.RunSeeds(config with { Epochs = 4 }, [3, 4], "cpu", grown));
+            Assert.Equal(CliErrors.Ok, TrainCommand.RunSeeds(config with { Epochs = 4 }, [3, 4], "cpu", fresh));
+            foreach (var seed in new[] { 3, 4 })
+                Assert.Equal(File.ReadAllText(Path.Combine(fresh, $"seed-{seed}", "epochs.jsonl")).Split('\n').Select(Metrics),
+                             File.ReadAllText(Path.Combine(grown, $"seed-{seed}", "epochs.jsonl")).Split('\n').Select(Metrics));
+            Assert.Equal(4, File.ReadAllLines(Path.Combine(grown, "seed-3", "epochs.jsonl")).Length);
+            // A continued seed must be the same run: another setting in the same folder is refused.
+            Assert.ThrowsAny<Exception>(() => TrainCommand.RunSeeds(config with { Epochs = 4, Layers = 2 }, [3], "cpu", grown));
+        }
+        finally
+        {
+            foreach (var folder in new[] { grown, fresh })
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+
+        // An epoch's line without its wall-clock seconds, which differ between runs.
+        static string Metrics(string line) => line.Length == 0 ? "" :
+            string.Join(",", JsonDocument.Parse(line).RootElement.EnumerateObject().Where(p => !p.Name.Contains("seconds")).Select(p => p.ToString()));
+    }
+
+    [Fact]
     public void Seeds_must_be_distinct_numbers()
     {
         Assert.Equal([999UL, 1UL, 2UL], SeedSummary.ParseSeeds("999, 1,2"));
