@@ -17,6 +17,8 @@ mkdir -p "$OUT"
 # (delete runs/baby-sea-cmp/bin to take a newer build; runs continued by another build may differ in rounding).
 [ -f "$OUT/bin/sea.dll" ] || dotnet publish Cli -c Release -o "$OUT/bin" -v q
 sea() { dotnet "$OUT/bin/sea.dll" "$@"; }
+# The managed GEMM: 1.9× OpenBLAS on this 2-core machine for SEA's products (BENCHMARKS.md); a run keeps one provider.
+export SEA_BLAS=${SEA_BLAS:-managed}
 [ -f "$DATA/manifest.json" ] || sea synth-features --data ../shared/data/baby --out "$DATA" --image-dim 512 --text-dim 128
 
 declare -A VARIANT=(
