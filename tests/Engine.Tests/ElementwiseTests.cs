@@ -520,6 +520,18 @@ public class ElementwiseTests
     }
 
     [Fact]
+    public void ViewSharesTheElementsUnderAnotherShape()
+    {
+        var t = b.T(DType.Float64, 2, 3, 1, 2, 3, 4, 5, 6);
+        var row = t.View(1, 6);
+        Assert.Equal((1, 6), (row.Rows, row.Cols));
+        Assert.Equal([1, 2, 3, 4, 5, 6], row.D());
+        b.Fill(row, 7);
+        Assert.Equal([7, 7, 7, 7, 7, 7], t.D());
+        H.Throws(() => t.View(4, 2), "View", "2×3", "4×2");
+    }
+
+    [Fact]
     public void ToArrayConvertsToTheRequestedType()
     {
         var t = b.FromArray(new[] { 1.5, -0.1 }, 1, 2);
