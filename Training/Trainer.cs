@@ -168,9 +168,9 @@ public sealed class Trainer
                 }
                 Model.AfterBackward(batch);
                 optimizer.Step();
-                if (!AllFinite(Model.Parameters))
+                if (!AllFinite([.. Model.Parameters.Select(p => p.Value)]))
                     foreach (var p in Model.Parameters)
-                        if (!IsFinite(p.Value))
+                        if (!AllFinite([p.Value]))
                             throw Diverged(epoch, batchIndex, $"parameter '{p.Name}' stopped being finite after the update");
                 progress?.Report(new TrainingProgress(epoch, batchIndex, sampler.BatchesPerEpoch, lossSum / batchIndex, clock.Elapsed, history.LastOrDefault()));
             }
@@ -185,28 +185,21 @@ public sealed class Trainer
     private static TrainingDivergedException Diverged(int epoch, int batch, string what) =>
         new(epoch, batch, $"training diverged at epoch {epoch}, batch {batch}: {what}");
 
-    /// <summary>NaN or ±∞ anywhere makes the sum non-finite; one reduction instead of a copy to the host.</summary>
-    private static bool IsFinite(Tensor t)
-    {
-        using var sum = t.Backend.Allocate(1, 1, t.DType);
-        t.Backend.Reduce(ReduceOp.Sum, t, sum);
-        return double.IsFinite(sum.Item());
-    }
-
     /// <summary>
-    /// Every parameter at once, with one read from the device per batch: the sum of their sums. A non-finite total
-    /// sends the caller to check them one by one (finite values can also overflow it; those then pass).
+    /// NaN or ±∞ anywhere makes the sum of the tensors' sums non-finite: reductions on the device and one read, instead
+    /// of copies to the host. Finite values can also overflow the sum; a caller checking the tensors one by one then
+    /// finds them all finite.
     /// </summary>
-    private static bool AllFinite(IReadOnlyList<Var> parameters)
+    private static bool AllFinite(IReadOnlyList<Tensor> tensors)
     {
-        var first = parameters[0].Value;
-        if (parameters.Any(p => p.Value.DType != first.DType)) return false;
+        var first = tensors[0];
+        if (tensors.Any(t => t.DType != first.DType)) return false;
         var backend = first.Backend;
         using var total = backend.Allocate(1, 1, first.DType);
         using var part = backend.Allocate(1, 1, first.DType);
-        foreach (var p in parameters)
+        foreach (var t in tensors)
         {
-            backend.Reduce(ReduceOp.Sum, p.Value, part);
+            backend.Reduce(ReduceOp.Sum, t, part);
             backend.Binary(BinaryOp.Add, total, part, total);
         }
         return double.IsFinite(total.Item());

@@ -166,13 +166,10 @@ public sealed partial class CpuBackend
     }
 
     /// <summary><see cref="ForRows"/> with one scratch row per chunk of rows, for ops that need a row-sized temporary.</summary>
-    private static void ForRowsWithBuffer<T>(int rows, int cols, Action<int, T[]> body)
-    {
-        int rowsPerChunk = Math.Max(1, ParallelGrain / Math.Max(1, cols));
+    private static void ForRowsWithBuffer<T>(int rows, int cols, Action<int, T[]> body) =>
         ForChunks(rows, (start, count) =>
         {
             var buffer = new T[cols];
             for (int r = start; r < start + count; r++) body(r, buffer);
-        }, rowsPerChunk);
-    }
+        }, RowsPerChunk(cols));
 }

@@ -184,14 +184,14 @@ public sealed partial class CpuBackend : Backend
     }
 
     /// <summary>Runs body(row) for every row, in parallel blocks of rows when the tensor is large.</summary>
-    internal static void ForRows(int rows, int cols, Action<int> body)
-    {
-        int rowsPerChunk = Math.Max(1, ParallelGrain / Math.Max(1, cols));
+    internal static void ForRows(int rows, int cols, Action<int> body) =>
         ForChunks(rows, (start, count) =>
         {
             for (int r = start; r < start + count; r++) body(r);
-        }, rowsPerChunk);
-    }
+        }, RowsPerChunk(cols));
+
+    /// <summary>Rows of <paramref name="cols"/> elements that make one parallel chunk of about <see cref="ParallelGrain"/> elements.</summary>
+    private static int RowsPerChunk(int cols) => Math.Max(1, ParallelGrain / Math.Max(1, cols));
 
     private static T Cast<T>(double value) where T : INumberBase<T> => T.CreateTruncating(value);
 
