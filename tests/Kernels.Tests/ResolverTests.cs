@@ -31,7 +31,7 @@ public class ResolverTests
     [InlineData("cuda", "libcuda.so.1")]
     [InlineData("cublas", "libcublas.so.13,libcublas.so.12")]
     [InlineData("cusparse", "libcusparse.so.12,libcusparse.so.13")]
-    [InlineData("nvrtc", "libnvrtc.so.13,libnvrtc.so.12")]
+    [InlineData("nvrtc", "libnvrtc.so.13,libnvrtc.so.12,libnvrtc.so.11.2")]
     public void Each_library_is_looked_for_under_its_versioned_sonames(string logical, string sonames)
     {
         Assert.Equal(sonames.Split(','), CudaLibraries.Sonames(logical));
@@ -48,7 +48,7 @@ public class ResolverTests
             {
                 Assert.DoesNotContain(".dll", path, StringComparison.OrdinalIgnoreCase);
                 Assert.DoesNotContain("nvcuda", path, StringComparison.OrdinalIgnoreCase);
-                Assert.Matches(@"\.so\.\d+$", path);
+                Assert.Matches(@"\.so(\.\d+)+$", path);
                 Assert.Equal(label, path);
             }
     }
