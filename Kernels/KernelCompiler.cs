@@ -44,18 +44,21 @@ public static partial class KernelCompiler
 
     /// <summary>
     /// The target for <paramref name="architecture"/> (sm_XX or compute_XX) on NVRTC <paramref name="nvrtc"/>: always
-    /// C++17, fused multiply-add and line info (for Nsight's source view). sm_XX gives a CUBIN from NVRTC 12 on;
-    /// before 12 it gives compute_XX PTX instead, because NVRTC 11.8 dies (SIGSEGV, taking the process with it) writing
-    /// sm_90 machine code with -lineinfo, and the driver compiles PTX for the GPU anyway.
+    /// C++17 and fused multiply-add. From NVRTC 12 on, sm_XX gives a CUBIN, and line info is added for Nsight's source
+    /// view. Before 12, every target is compute_XX PTX (the driver compiles it for the GPU) without line info: NVRTC
+    /// 11.8 dies (SIGSEGV, taking the process with it) writing sm_90 code with -lineinfo, and 11.8's ptxas dies the
+    /// same way compiling PTX that carries line info for sm_90, as a driver of that age would when loading it.
     /// </summary>
     public static KernelTarget Target(string architecture, (int Major, int Minor) nvrtc)
     {
         if (!IsArchitecture(architecture))
             throw new ArgumentException($"a GPU architecture reads sm_XX or compute_XX (e.g. sm_90, compute_90), not '{architecture}'", nameof(architecture));
         string number = architecture[(architecture.IndexOf('_') + 1)..];
-        bool cubin = architecture.StartsWith("sm_", StringComparison.Ordinal) && nvrtc.Major >= 12;
+        bool modern = nvrtc.Major >= 12, cubin = modern && architecture.StartsWith("sm_", StringComparison.Ordinal);
         string compiled = cubin ? $"sm_{number}" : $"compute_{number}";
-        return new(compiled, cubin, [$"--gpu-architecture={compiled}", "--std=c++17", "-lineinfo", "--fmad=true"]);
+        return new(compiled, cubin, modern
+            ? [$"--gpu-architecture={compiled}", "--std=c++17", "-lineinfo", "--fmad=true"]
+            : [$"--gpu-architecture={compiled}", "--std=c++17", "--fmad=true"]);
     }
 
     /// <summary>Compiles the embedded kernels.cu for <paramref name="target"/>.</summary>

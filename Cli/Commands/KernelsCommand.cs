@@ -47,8 +47,8 @@ internal static class KernelsCommand
             output.WriteLine($"architecture:  {arch}");
         }
         var target = KernelCompiler.Target(arch, version);
-        output.WriteLine($"compiled for:  {target.Architecture} {target.ImageKind}" + (target.Cubin || arch == target.Architecture ? ""
-            : $" (NVRTC {version.Major}.{version.Minor} is older than 12: PTX, which the driver compiles for the GPU, instead of machine code)"));
+        output.WriteLine($"compiled for:  {target.Architecture} {target.ImageKind}" + (version.Major >= 12 ? ""
+            : $" (NVRTC {version.Major}.{version.Minor} is older than 12: PTX for the driver to compile, without line info, which crashes 11.8 on sm_90)"));
         output.WriteLine($"options:       {string.Join(' ', target.Options)}");
         output.WriteLine($"source:        {sourceFile ?? "kernels.cu (embedded)"}");
 

@@ -19,18 +19,19 @@ public class KernelCompilerTests
         var target = KernelCompiler.Target(requested, (major, minor));
         Assert.Equal(compiled, target.Architecture);
         Assert.Equal(cubin, target.Cubin);
-        Assert.Equal([$"--gpu-architecture={compiled}", "--std=c++17", "-lineinfo", "--fmad=true"], target.Options);
+        string[] lineInfo = major >= 12 ? ["-lineinfo"] : [];
+        Assert.Equal([$"--gpu-architecture={compiled}", "--std=c++17", .. lineInfo, "--fmad=true"], target.Options);
     }
 
     [Fact]
-    public void Before_NVRTC_12_no_real_architecture_is_asked_for_with_line_info()
+    public void Before_NVRTC_12_it_is_always_PTX_without_line_info()
     {
         foreach (var minor in new[] { 0, 2, 8 })
-            foreach (var arch in new[] { "sm_70", "sm_80", "sm_86", "sm_89", "sm_90" })
+            foreach (var arch in new[] { "sm_70", "sm_80", "sm_86", "sm_89", "sm_90", "compute_90" })
             {
                 var target = KernelCompiler.Target(arch, (11, minor));
                 Assert.False(target.Cubin);
-                Assert.DoesNotContain(target.Options, o => o.Contains("sm_", StringComparison.Ordinal));
+                Assert.DoesNotContain(target.Options, o => o.Contains("sm_", StringComparison.Ordinal) || o == "-lineinfo");
             }
     }
 
