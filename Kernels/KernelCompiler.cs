@@ -47,7 +47,8 @@ public static partial class KernelCompiler
     /// C++17 and fused multiply-add. From NVRTC 12 on, sm_XX gives a CUBIN, and line info is added for Nsight's source
     /// view. Before 12, every target is compute_XX PTX (the driver compiles it for the GPU) without line info: NVRTC
     /// 11.8 dies (SIGSEGV, taking the process with it) writing sm_90 code with -lineinfo, and 11.8's ptxas dies the
-    /// same way compiling PTX that carries line info for sm_90, as a driver of that age would when loading it.
+    /// same way compiling PTX that carries line info for sm_90 (a driver of that age, whose JIT is that compiler, likely
+    /// would too).
     /// </summary>
     public static KernelTarget Target(string architecture, (int Major, int Minor) nvrtc)
     {
