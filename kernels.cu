@@ -1080,7 +1080,7 @@ constexpr int CLUB_PARAMS = 2 * CLUB_BRANCH;            // 1104
 // Scratch per (pair, row) for club_fit: [dμ (D) | dz (D) | a = relu(h) (H) | dh (H) | r = relu(g) (H) | dg (H)],
 // where h, g are the two branches' hidden pre-activations and z logvar's pre-tanh output.
 constexpr int CLUB_SCRATCH = 2 * CLUB_D + 4 * CLUB_H;  // 96
-constexpr int CLUB_FIT_THREADS = 512;
+constexpr int CLUB_FIT_THREADS = 256;  // CudaBackend launches every kernel with 256 threads
 
 // rowTerm[i] = Σ_k [(μ_ik − y_π(i),k)² − (μ_ik − y_ik)²] / (2·exp(ℓ_ik)), for μ, ℓ (logvar), y rows×d and the
 // permutation π (perm). The host finishes CLUB = max(0, ½·mean_i rowTerm_i). Grid: ceil(rows/8) blocks of 256: a
@@ -1174,11 +1174,12 @@ template <typename T> __device__ void club_predict(int rows, const T* x, const T
 // ZeroGrad), then Adam on every parameter with PyTorch's arithmetic (as adam_step; t = step0 + 1, step0 + 2, ...,
 // bias corrections in double). params, m, v: the packed buffers above, updated in place; the host adds `steps` to
 // its step count afterwards.
-// Shape: ONE block (grid 1; other blocks return at once) of CLUB_FIT_THREADS = 512 threads (any multiple of 32 up to
-// 512 works), because every step needs every row's contribution before the next: one block keeps the whole fit in a
-// single launch with __syncthreads as the step barrier, and the fixed summation order that makes it deterministic.
-// Each step: (A) thread t runs q forward and backward for rows t, t+512, ... (weights in shared memory), writing
-// per-row activations and deltas to scratch; (B) thread t owns parameters t, t+512, ...: sums its gradient over all
+// Shape: ONE block (grid 1; other blocks return at once) of CLUB_FIT_THREADS = 256 threads (the launch bounds: any
+// multiple of 32 up to 256 works), because every step needs every row's contribution before the next: one block
+// keeps the whole fit in a single launch with __syncthreads as the step barrier, and the fixed summation order that
+// makes it deterministic.
+// Each step: (A) thread t runs q forward and backward for rows t, t+256, ... (weights in shared memory), writing
+// per-row activations and deltas to scratch; (B) thread t owns parameters t, t+256, ...: sums its gradient over all
 // (pair, row) in order (partial sums of 64 rows) and applies Adam. Static shared memory: 1104·sizeof(T) (8.6 KB in
 // f64). scratch: pairs·rows·CLUB_SCRATCH elements of T (Baby, 2 pairs × 7,050 items: 1.35 M, 10.8 MB in f64).
 // Cost: about 2·pairs·rows·(4·32·8) multiply-adds per step on one SM: correctness over speed.
@@ -1443,8 +1444,9 @@ SEA_FLOATING(SEA_TOPK)
     { sea::club_backward<T>(rows, d, mu, logvar, y, perm, invPerm, scale, dMu, dLogvar, dY); }                         \
     extern "C" __global__ void club_predict_##S(int rows, const T* x, const T* params, T* mu, T* logvar)              \
     { sea::club_predict<T>(rows, x, params, mu, logvar); }                                                             \
-    extern "C" __global__ void __launch_bounds__(512) club_fit_##S(int pairs, int rows, const T* x, const T* y,       \
-                                                                   T* params, T* m, T* v, T* scratch, int steps,       \
+    extern "C" __global__ void __launch_bounds__(sea::CLUB_FIT_THREADS) club_fit_##S(int pairs, int rows, const T* x, \
+                                                                   const T* y, T* params, T* m, T* v, T* scratch,      \
+                                                                   int steps,                                          \
                                                                    int step0, double lr, double beta1, double beta2,   \
                                                                    double eps, double weightDecay)                     \
     { sea::club_fit<T>(pairs, rows, x, y, params, m, v, scratch, steps, step0, lr, beta1, beta2, eps, weightDecay); }

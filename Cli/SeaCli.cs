@@ -23,6 +23,7 @@ public static class SeaCli
         root.Subcommands.Add(SelfTestCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(KernelsCommand.Create());
         return root;
     }
 

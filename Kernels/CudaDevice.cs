@@ -139,8 +139,9 @@ public sealed unsafe class CudaDevice : IDisposable
 
 /// <summary>
 /// Loads kernels.cu's kernels: a prebuilt fatbin when one is named (SEA_KERNELS) or ships beside the assembly
-/// (kernels.fatbin from CMakeLists.txt), else the embedded source compiled by NVRTC for this GPU's architecture,
-/// cached on disk under a key of source hash, architecture and NVRTC version. A compile error carries NVRTC's log.
+/// (kernels.fatbin from CMakeLists.txt), else the embedded source compiled by <see cref="KernelCompiler"/> for this
+/// GPU's architecture, cached on disk under a key of source hash, target and NVRTC version. A compile error carries
+/// NVRTC's log; a log on success (warnings) goes to stderr and into the origin.
 /// </summary>
 internal static unsafe class KernelModule
 {
@@ -150,16 +151,19 @@ internal static unsafe class KernelModule
             : Path.Combine(AppContext.BaseDirectory, "kernels.fatbin");
         if (File.Exists(prebuilt)) return (FromImage(File.ReadAllBytes(prebuilt)), $"prebuilt {prebuilt}");
 
-        var (major, minor) = Nvrtc.Version();
-        string arch = $"sm_{capability.Major}{capability.Minor}";
+        var (major, minor) = KernelCompiler.NvrtcVersion();
+        var target = KernelCompiler.Target(capability, (major, minor));
         string cacheFolder = Path.Combine(Environment.GetEnvironmentVariable("SEA_CACHE") is { Length: > 0 } c ? c
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "sea"), "kernels");
-        string cached = Path.Combine(cacheFolder, $"kernels-{KernelSource.Hash}-{arch}-nvrtc{major}.{minor}.cubin");
+        string cached = Path.Combine(cacheFolder, $"kernels-{KernelSource.Hash}-{target.Architecture}-nvrtc{major}.{minor}.{target.ImageKind.ToLowerInvariant()}");
         if (File.Exists(cached)) return (FromImage(File.ReadAllBytes(cached)), $"NVRTC cache {cached}");
 
-        var cubin = Compile(arch);
-        Engine.IO.AtomicFile.Write(cached, s => s.Write(cubin));
-        return (FromImage(cubin), $"NVRTC {major}.{minor} for {arch}, cached at {cached}");
+        var compiled = KernelCompiler.Compile(target);
+        Engine.IO.AtomicFile.Write(cached, s => s.Write(compiled.Image));
+        string origin = $"NVRTC {major}.{minor} for {target.Architecture} ({target.ImageKind}), cached at {cached}";
+        if (compiled.Log.Length == 0) return (FromImage(compiled.Image), origin);
+        Console.Error.WriteLine($"sea: warning: NVRTC compiled kernels.cu with this log:\n{compiled.Log}");
+        return (FromImage(compiled.Image), $"{origin}; NVRTC's log: {compiled.Log}");
     }
 
     private static CUmodule FromImage(byte[] image)
@@ -169,22 +173,6 @@ internal static unsafe class KernelModule
             CUmodule module;
             Check(Driver.cuModuleLoadData(&module, p));
             return module;
-        }
-    }
-
-    private static byte[] Compile(string arch)
-    {
-        var program = Nvrtc.CreateProgram(KernelSource.Text, "kernels.cu");
-        try
-        {
-            var result = Nvrtc.CompileProgram(program, [$"--gpu-architecture={arch}", "--std=c++17", "-lineinfo", "--fmad=true"]);
-            if (result != nvrtcResult.NVRTC_SUCCESS)
-                throw new InvalidOperationException($"NVRTC could not compile kernels.cu for {arch} ({result}):\n{Nvrtc.ProgramLog(program)}");
-            return Nvrtc.Cubin(program);
-        }
-        finally
-        {
-            Nvrtc.DestroyProgram(program);
         }
     }
 }

@@ -28,7 +28,8 @@ public static class CudaLibraries
         new(CublasLibrary, "cuBLAS", "SEA_LIBCUBLAS", ["libcublas.so.13", "libcublas.so.12"], "cublasCreate_v2"),
         // CUDA 12 and 13 both ship cuSPARSE 12 (libcusparse.so.12); .13 is kept for a later toolkit.
         new(CusparseLibrary, "cuSPARSE", "SEA_LIBCUSPARSE", ["libcusparse.so.12", "libcusparse.so.13"], "cusparseCreate"),
-        new(NvrtcLibrary, "NVRTC", "SEA_LIBNVRTC", ["libnvrtc.so.13", "libnvrtc.so.12"], "nvrtcCompileProgram"),
+        // Debian's NVRTC 11.8 (contrib's libnvrtc11.2) keeps the 11.2 soname: the last resort, enough to compile PTX.
+        new(NvrtcLibrary, "NVRTC", "SEA_LIBNVRTC", ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2"], "nvrtcCompileProgram"),
     ];
 
     /// <summary>One try at loading one library: what was tried (a path, a soname, or <c>VARIABLE=path</c>) and why it

@@ -34,8 +34,9 @@ public enum nvrtcResult
 }
 
 /// <summary>
-/// NVRTC, the runtime CUDA C++ compiler (libnvrtc.so.13 or .12), bound symbol for symbol with the exact exported
-/// names; strings cross as NUL-terminated UTF-8. The few helpers below do the string and buffer work around them.
+/// NVRTC, the runtime CUDA C++ compiler (libnvrtc.so.13, .12, or Debian's 11.8 as .11.2), bound symbol for symbol
+/// with the exact exported names; strings cross as NUL-terminated UTF-8. The few helpers below do the string and
+/// buffer work around them.
 /// Callers wrap each call in <see cref="CudaException.Check(nvrtcResult, string)"/>.
 /// </summary>
 internal static unsafe partial class Nvrtc

@@ -75,6 +75,13 @@ public class BindingTests
             Assert.Empty(CudaLibraries.MissingExports(library, type));
     }
 
+    [Fact]
+    public void Every_NVRTC_export_is_in_the_NVRTC_found_here()
+    {
+        Engine.Tests.Support.CudaToolchain.RequireNvrtc();
+        Assert.Empty(CudaLibraries.MissingExports(CudaLibraries.NvrtcLibrary, typeof(Nvrtc)));
+    }
+
     /// <summary>Primitives, pointers, enums, and this project's one-field handle structs: all blittable.</summary>
     private static bool CrossesAsItIs(Type type)
     {

@@ -37,7 +37,7 @@ public class KernelSourceTests
     {
         var source = Source();
         // Declared through a macro (name_##S for S in f32, f64) or spelled out per dtype.
-        var declaration = new Regex($@"__global__\s+void\s+(?:__launch_bounds__\(\d+\)\s+)?{kernel}_(##S|f32)\s*\(([^)]*)\)");
+        var declaration = new Regex($@"__global__\s+void\s+(?:__launch_bounds__\([\w:]+\)\s+)?{kernel}_(##S|f32)\s*\(([^)]*)\)");
         var match = declaration.Match(source);
         Assert.True(match.Success, $"kernels.cu declares no {kernel}_f32 (or {kernel}_##S)");
         var parameters = match.Groups[2].Value.Split(',', StringSplitOptions.RemoveEmptyEntries).Length;

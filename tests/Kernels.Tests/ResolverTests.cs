@@ -31,7 +31,7 @@ public class ResolverTests
     [InlineData("cuda", "libcuda.so.1")]
     [InlineData("cublas", "libcublas.so.13,libcublas.so.12")]
     [InlineData("cusparse", "libcusparse.so.12,libcusparse.so.13")]
-    [InlineData("nvrtc", "libnvrtc.so.13,libnvrtc.so.12")]
+    [InlineData("nvrtc", "libnvrtc.so.13,libnvrtc.so.12,libnvrtc.so.11.2")]
     public void Each_library_is_looked_for_under_its_versioned_sonames(string logical, string sonames)
     {
         Assert.Equal(sonames.Split(','), CudaLibraries.Sonames(logical));
@@ -48,7 +48,7 @@ public class ResolverTests
             {
                 Assert.DoesNotContain(".dll", path, StringComparison.OrdinalIgnoreCase);
                 Assert.DoesNotContain("nvcuda", path, StringComparison.OrdinalIgnoreCase);
-                Assert.Matches(@"\.so\.\d+$", path);
+                Assert.Matches(@"\.so(\.\d+)+$", path);
                 Assert.Equal(label, path);
             }
     }
@@ -95,18 +95,20 @@ public class ResolverTests
     [Fact]
     public void An_override_variable_pointing_to_a_missing_file_appears_in_the_trace()
     {
-        if (CudaLibraries.IsLoaded(CudaLibraries.NvrtcLibrary))
-            Assert.Skip("NVRTC is already loaded in this process, so the override is no longer consulted");
-        const string variable = "SEA_LIBNVRTC", missing = "/nonexistent/sea-test/libnvrtc.so.13";
-        Assert.Equal(variable, CudaLibraries.OverrideVariable(CudaLibraries.NvrtcLibrary));
+        // cuBLAS rather than NVRTC: the NVRTC tests load NVRTC wherever it is installed, and a loaded library's
+        // override is no longer consulted.
+        if (CudaLibraries.IsLoaded(CudaLibraries.CublasLibrary))
+            Assert.Skip("cuBLAS is already loaded in this process, so the override is no longer consulted");
+        const string variable = "SEA_LIBCUBLAS", missing = "/nonexistent/sea-test/libcublas.so.13";
+        Assert.Equal(variable, CudaLibraries.OverrideVariable(CudaLibraries.CublasLibrary));
         string? before = System.Environment.GetEnvironmentVariable(variable);
         try
         {
             System.Environment.SetEnvironmentVariable(variable, missing);
-            string trace = CudaLibraries.Trace(CudaLibraries.NvrtcLibrary);
+            string trace = CudaLibraries.Trace(CudaLibraries.CublasLibrary);
             Assert.Contains($"{variable}={missing}: no such file", trace);
             // The override is tried before the sonames, and the sonames are still tried after it.
-            Assert.True(trace.IndexOf(missing, StringComparison.Ordinal) < trace.IndexOf("libnvrtc.so.12", StringComparison.Ordinal));
+            Assert.True(trace.IndexOf(missing, StringComparison.Ordinal) < trace.IndexOf("libcublas.so.12", StringComparison.Ordinal));
         }
         finally
         {
