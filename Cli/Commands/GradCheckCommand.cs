@@ -22,18 +22,22 @@ internal static class GradCheckCommand
     /// <summary>All cases the engine registers: every op and loss, then every model's loss.</summary>
     public static IReadOnlyList<GradCheckCase> AllCases => [.. OpGradCheckCases.All, .. Engine.Training.Models.ModelGradCheckCases.All];
 
+    /// <summary>The cases whose name contains <paramref name="filter"/> (all of them when it is null).</summary>
+    public static IEnumerable<GradCheckCase> Matching(string? filter) =>
+        AllCases.Where(c => filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase));
+
     public static int Run(Backend backend, string? filter, ulong seed, TextWriter output)
     {
         int passed = 0, failed = 0;
         output.WriteLine($"gradient checks on {backend.Description}");
-        foreach (var check in AllCases.Where(c => filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        foreach (var check in Matching(filter))
         {
             GradCheckResult result;
             try
             {
                 result = check.Run(backend, seed);
             }
-            catch (Exception e) when (e is EngineException or InvalidOperationException)
+            catch (Exception e) when (e is EngineException or InvalidOperationException or Kernels.Native.CudaException)
             {
                 result = new GradCheckResult(check.Name, 0, double.NaN, [$"threw: {e.Message}"]);
             }

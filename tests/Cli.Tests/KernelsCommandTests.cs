@@ -1,5 +1,4 @@
 using Engine.Kernels.Native;
-using Engine.Tests.Support;
 
 namespace Engine.Cli.Tests;
 

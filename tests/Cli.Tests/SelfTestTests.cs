@@ -13,13 +13,17 @@ public class SelfTestTests
         Assert.Contains("0 failed (parity)", output.ToString());
     }
 
+    /// <summary>`sea selftest --device cuda`: parity of every case with the CPU, then every gradient check on the device
+    /// (what `sea gradcheck --device cuda` runs).</summary>
     [Fact]
-    public void Selftest_on_cuda_when_a_gpu_is_present()
+    [Trait("Category", Category.Cuda)]
+    public void Selftest_on_cuda_passes()
     {
-        var probe = Engine.Kernels.Native.CudaProbe.Probe();
-        if (!probe.Usable) Assert.Skip($"no usable GPU: {probe.Reason}");
+        Gpu.Require();
         var output = new StringWriter();
         using var backend = new Engine.Kernels.CudaBackend(Engine.Kernels.CudaDevice.Open());
-        Assert.Equal(CliErrors.Ok, SelfTestCommand.Run(backend, output));
+        int exit = SelfTestCommand.Run(backend, output);
+        Assert.True(exit == CliErrors.Ok, output.ToString());
+        Assert.Contains($" passed, 0 failed (parity); gradient checks passed", output.ToString());
     }
 }

@@ -68,6 +68,7 @@ public class BindingTests
     }
 
     [Fact]
+    [Trait("Category", Category.Cuda)]
     public void Every_declared_export_is_in_the_loaded_library()
     {
         Gpu.Require();
@@ -78,7 +79,7 @@ public class BindingTests
     [Fact]
     public void Every_NVRTC_export_is_in_the_NVRTC_found_here()
     {
-        Engine.Tests.Support.CudaToolchain.RequireNvrtc();
+        CudaToolchain.RequireNvrtc();
         Assert.Empty(CudaLibraries.MissingExports(CudaLibraries.NvrtcLibrary, typeof(Nvrtc)));
     }
 

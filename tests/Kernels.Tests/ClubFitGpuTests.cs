@@ -6,6 +6,7 @@ namespace Engine.Kernels.Tests;
 /// CUDA's <see cref="Backend.ClubFit"/> (kernels.cu's one-launch club_fit) held to the CPU backend's after 50 steps on
 /// Baby-sized pairs. The comparison is skipped, with the probe's reason, where there is no GPU.
 /// </summary>
+[Trait("Category", Category.Cuda)]
 public class ClubFitGpuTests
 {
     [Theory]

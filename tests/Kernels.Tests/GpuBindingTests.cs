@@ -6,6 +6,7 @@ namespace Engine.Kernels.Tests;
 /// The bindings against a real device: each test is skipped, with the probe's reason, where there is none. Small
 /// problems with answers worked out by hand, so a wrong argument order or a wrong enum value shows as a wrong number.
 /// </summary>
+[Trait("Category", Category.Cuda)]
 public unsafe class GpuBindingTests
 {
     /// <summary>The device's primary context made current, and a non-blocking stream on it; released on dispose.</summary>

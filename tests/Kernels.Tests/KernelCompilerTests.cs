@@ -1,5 +1,4 @@
 using System.Text;
-using Engine.Tests.Support;
 
 namespace Engine.Kernels.Tests;
 

@@ -48,6 +48,7 @@ public class ProbeTests
     }
 
     [Fact]
+    [Trait("Category", Category.Cuda)]
     public void The_summary_of_a_usable_probe_names_the_versions_and_each_device_gets_a_line()
     {
         var probe = Gpu.Require();

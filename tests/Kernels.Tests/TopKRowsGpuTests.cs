@@ -6,6 +6,7 @@ namespace Engine.Kernels.Tests;
 /// CUDA's <see cref="Backend.TopKRows"/> held to the CPU backend's: the order is total, so the two must pick the same
 /// columns exactly. The comparison is skipped, with the probe's reason, where there is no GPU.
 /// </summary>
+[Trait("Category", Category.Cuda)]
 public class TopKRowsGpuTests
 {
     [Fact]
