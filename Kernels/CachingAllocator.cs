@@ -5,8 +5,11 @@ namespace Engine.Kernels;
 /// step allocates from the driver (a cuMemAlloc synchronises the device and costs far more than a kernel).
 /// Sizes round up to a multiple of 512 bytes below 1 MiB and to a power-of-two quarter step above, which keeps the
 /// number of distinct buckets small without wasting more than a quarter of a block.
+/// With <paramref name="caching"/> off (SEA_CUDA_NO_CACHING=1) every tensor gets a block of exactly its size from the
+/// driver and gives it back when freed, so that a memory checker (compute-sanitizer, the emulated device) sees each
+/// tensor's own bounds rather than a rounded, reused block's.
 /// </summary>
-internal sealed class CachingAllocator(Func<long, ulong> allocate, Action<ulong> free)
+internal sealed class CachingAllocator(Func<long, ulong> allocate, Action<ulong> free, bool caching = true)
 {
     private readonly Dictionary<long, Stack<ulong>> freeBlocks = [];
     private long cachedBytes;
@@ -28,6 +31,11 @@ internal sealed class CachingAllocator(Func<long, ulong> allocate, Action<ulong>
 
     public (ulong Pointer, long Bytes) Rent(long bytes)
     {
+        if (!caching)
+        {
+            DriverAllocations++;
+            return (allocate(bytes), bytes);
+        }
         long size = RoundUp(bytes);
         lock (freeBlocks)
         {
@@ -43,6 +51,11 @@ internal sealed class CachingAllocator(Func<long, ulong> allocate, Action<ulong>
 
     public void Return(ulong pointer, long size)
     {
+        if (!caching)
+        {
+            free(pointer);
+            return;
+        }
         lock (freeBlocks)
         {
             if (!freeBlocks.TryGetValue(size, out var stack)) freeBlocks[size] = stack = new Stack<ulong>();

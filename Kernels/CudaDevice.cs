@@ -40,7 +40,8 @@ public sealed unsafe class CudaDevice : IDisposable
         Name = Driver.DeviceName(device);
         ComputeCapability = (Driver.Attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR),
                              Driver.Attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR));
-        allocator = new CachingAllocator(AllocateFromDriver, p => Check(Driver.cuMemFree_v2(new CUdeviceptr(p))));
+        allocator = new CachingAllocator(AllocateFromDriver, p => Check(Driver.cuMemFree_v2(new CUdeviceptr(p))),
+            caching: Environment.GetEnvironmentVariable("SEA_CUDA_NO_CACHING") is not ("1" or "true"));
         DebugSync = Environment.GetEnvironmentVariable("SEA_CUDA_DEBUG") is "1" or "true";
         (module, ModuleOrigin) = KernelModule.Load(ComputeCapability);
     }
@@ -87,20 +88,25 @@ public sealed unsafe class CudaDevice : IDisposable
     /// <summary>Waits until everything queued on the stream has run, and surfaces any asynchronous error.</summary>
     public void Synchronize() => Check(Driver.cuStreamSynchronize(Stream));
 
-    /// <summary>Queues kernel <paramref name="name"/> on the stream with a 1-D grid.</summary>
+    /// <summary>
+    /// Queues kernel <paramref name="name"/> on the stream with a 1-D grid. The arguments travel as one packed buffer
+    /// (cuLaunchKernel's <c>extra</c>: CU_LAUNCH_PARAM_BUFFER_POINTER and _SIZE), so the launch states how many bytes of
+    /// parameters it passes and a driver can hold that to the kernel's signature.
+    /// </summary>
     internal void Launch(string name, long blocks, int threads, int sharedBytes, ReadOnlySpan<KernelArg> args)
     {
         if (blocks <= 0) return;
         var function = Function(name);
-        long* values = stackalloc long[args.Length];
-        void** pointers = stackalloc void*[args.Length];
-        for (int i = 0; i < args.Length; i++)
-        {
-            values[i] = args[i].Bits;
-            pointers[i] = &values[i];
-        }
+        byte* buffer = stackalloc byte[8 * args.Length];
+        nuint size = (nuint)KernelArg.Pack(args, new Span<byte>(buffer, 8 * args.Length));
+        void** extra = stackalloc void*[5];
+        extra[0] = (void*)1; // CU_LAUNCH_PARAM_BUFFER_POINTER
+        extra[1] = buffer;
+        extra[2] = (void*)2; // CU_LAUNCH_PARAM_BUFFER_SIZE
+        extra[3] = &size;
+        extra[4] = null;     // CU_LAUNCH_PARAM_END
         uint grid = (uint)Math.Min(blocks, int.MaxValue);
-        Check(Driver.cuLaunchKernel(function, grid, 1, 1, (uint)threads, 1, 1, (uint)sharedBytes, Stream, pointers, null), name);
+        Check(Driver.cuLaunchKernel(function, grid, 1, 1, (uint)threads, 1, 1, (uint)sharedBytes, Stream, null, extra), name);
         if (DebugSync) Check(Driver.cuStreamSynchronize(Stream), $"{name} (synchronised by SEA_CUDA_DEBUG)");
     }
 

@@ -238,7 +238,9 @@ internal static unsafe partial class Driver
     /// <param name="name">The kernel's name as a NUL-terminated UTF-8 string (extern "C", so unmangled).</param>
     [LibraryImport(Lib)] internal static partial CUresult cuModuleGetFunction(CUfunction* hfunc, CUmodule hmod, byte* name);
     [LibraryImport(Lib)] internal static partial CUresult cuModuleUnload(CUmodule hmod);
-    /// <param name="kernelParams">One pointer per kernel argument, each to that argument's value.</param>
+    /// <param name="kernelParams">One pointer per kernel argument, each to that argument's value; or null, and then:</param>
+    /// <param name="extra">CU_LAUNCH_PARAM_BUFFER_POINTER (1), the packed arguments, CU_LAUNCH_PARAM_BUFFER_SIZE (2), a
+    /// pointer to their size in bytes, CU_LAUNCH_PARAM_END (0).</param>
     [LibraryImport(Lib)]
     internal static partial CUresult cuLaunchKernel(CUfunction f, uint gridDimX, uint gridDimY, uint gridDimZ,
         uint blockDimX, uint blockDimY, uint blockDimZ, uint sharedMemBytes, CUstream hStream, void** kernelParams, void** extra);
