@@ -40,8 +40,9 @@ public sealed unsafe class CudaBackend(CudaDevice device) : Backend
     private void LaunchShared(string op, DType dtype, long blocks, int sharedBytes, params KernelArg[] args) =>
         device.Launch(KernelSource.Name(op, dtype), blocks, Threads, sharedBytes, args);
 
-    /// <summary>A scalar argument in the tensor's precision.</summary>
-    private static KernelArg Scalar(DType dtype, double value) => dtype == DType.Float32 ? (float)value : value;
+    /// <summary>A scalar argument in the tensor's precision: 4 bytes for float32 (a plain ?: would widen the float back
+    /// to a double, 8 bytes where the kernel takes 4).</summary>
+    private static KernelArg Scalar(DType dtype, double value) => dtype == DType.Float32 ? (KernelArg)(float)value : (KernelArg)value;
 
     // ---------------------------------------------------------------- memory
 

@@ -1,7 +1,7 @@
 namespace Engine.Kernels.Tests;
 
 /// <summary>CUDA's fills, copies, transfers and elementwise ops held to the CPU backend's (see <see cref="Parity"/>).</summary>
-[Trait("Category", "Cuda")]
+[Trait("Category", Category.Cuda)]
 public class ElementwiseParityTests
 {
     [Theory]

@@ -1,7 +1,7 @@
 namespace Engine.Kernels.Tests;
 
 /// <summary>CUDA's Adam step, CLUB fit and top-K selection held to the CPU backend's (see <see cref="Parity"/>).</summary>
-[Trait("Category", "Cuda")]
+[Trait("Category", Category.Cuda)]
 public class OptimisationParityTests
 {
     [Theory]

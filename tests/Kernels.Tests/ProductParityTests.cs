@@ -1,7 +1,7 @@
 namespace Engine.Kernels.Tests;
 
 /// <summary>CUDA's dense (cuBLAS) and sparse (CSR kernel) products held to the CPU backend's (see <see cref="Parity"/>).</summary>
-[Trait("Category", "Cuda")]
+[Trait("Category", Category.Cuda)]
 public class ProductParityTests
 {
     /// <summary>(m, n, k): one element, a row, a column, odd sizes, k past 128, several blocks, and empty k (c = β·c).</summary>

@@ -1,7 +1,7 @@
 namespace Engine.Kernels.Tests;
 
 /// <summary>CUDA's reductions and log-sum-exp held to the CPU backend's (see <see cref="Parity"/>).</summary>
-[Trait("Category", "Cuda")]
+[Trait("Category", Category.Cuda)]
 public class ReductionParityTests
 {
     private static readonly int?[] Dims = [null, 0, 1];

@@ -1,7 +1,7 @@
 namespace Engine.Kernels.Tests;
 
 /// <summary>CUDA's row ops (gather, scatter, blocks, normalisations) held to the CPU backend's (see <see cref="Parity"/>).</summary>
-[Trait("Category", "Cuda")]
+[Trait("Category", Category.Cuda)]
 public class RowParityTests
 {
     /// <summary>(table rows, index length, width): widths of 1, 31, 32, 33 and 200 (several chunks of 32 columns).</summary>

@@ -10,7 +10,7 @@ namespace Engine.Kernels.Tests;
 /// training step (forward, autograd, Adam, CLUB's inner fit) and the evaluation (top-K with the training items masked)
 /// on the device must follow the CPU's run.
 /// </summary>
-[Trait("Category", "Cuda")]
+[Trait("Category", Category.Cuda)]
 public class TrainingParityTests
 {
     /// <summary>200 users × 100 items with small semi-synthetic image and text features: seconds on the CPU.</summary>
