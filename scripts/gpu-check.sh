@@ -45,9 +45,10 @@ command -v xz >/dev/null || die "xz not found: the runtime travels as a .tar.xz"
 
 start=$SECONDS
 mkdir -p "$DIR"
-# The runtime archive takes most of the time (about 17 s on 2 cores): keep one made after the runtime last changed.
+# The runtime archive takes most of the time, so keep one made after the runtime last changed; xz -1 packs it in
+# about 7 s on 2 cores (the default -6: 17 s, and 2.8 MB smaller, which the 64 MiB do not need).
 if [ ! "$DIR/dotnet.tar.xz" -nt "$RUNTIME/shared/Microsoft.NETCore.App" ]; then
-  XZ_OPT=-T0 tar -C "$RUNTIME" -cJf "$DIR/dotnet.tar.xz.tmp" dotnet host shared/Microsoft.NETCore.App
+  XZ_OPT="-T0 -1" tar -C "$RUNTIME" -cJf "$DIR/dotnet.tar.xz.tmp" dotnet host shared/Microsoft.NETCore.App
   mv "$DIR/dotnet.tar.xz.tmp" "$DIR/dotnet.tar.xz"
 fi
 
