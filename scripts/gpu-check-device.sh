@@ -5,12 +5,14 @@
 #
 # DIR is the folder scripts/gpu-check.sh filled and the device tool carried, with its runtime already unpacked and on
 # PATH. Runs every step below (or only the STEPs named, to rerun a few), each under its own timeout and all of them
-# within GPU_CHECK_BUDGET seconds (default 420), going on after a failure. Each step's output goes to a file of its own; the device tool brings
-# back at most 8 files from $OUT, so $OUT gets summary.txt and steps.tar.gz (every step's file, xunit XML and bench
-# JSON), both rewritten after every step so that a cut-off run still returns what it did. stdout ends with the summary
-# and the end of each failed step's output.
+# within GPU_CHECK_BUDGET seconds (default 330), going on after a failure. Each step's output goes to a file of its
+# own; the device tool brings back at most 8 files from $OUT, so $OUT gets summary.txt and steps.tar.gz (every step's
+# file, xunit XML and bench JSON), both rewritten after every step so that a cut-off run still returns what it did.
+# stdout ends with the end of each failed step's output and the summary.
 set -uo pipefail
-BUDGET=${GPU_CHECK_BUDGET:-420}
+# 5.5 minutes: with the machine's start (a minute or two) the first call leaves about half of a task's 15 minutes of
+# device time, enough for a second call that reruns a few steps after a fix.
+BUDGET=${GPU_CHECK_BUDGET:-330}
 
 die() { echo "gpu-check-device: $*" >&2; exit 2; }
 
@@ -30,6 +32,7 @@ nvidia-smi -L >/dev/null 2>&1 || die "no NVIDIA GPU answers here (nvidia-smi -L 
 SANITIZER=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer 2>/dev/null | head -1)
 
 WORK=$(mktemp -d /tmp/gpu-check.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT   # what matters is packed into $OUT after every step
 STEPS=$WORK/steps
 mkdir -p "$STEPS"
 export SEA_CACHE=$WORK/cache   # kernels compiled once and the kNN graph built once, by the first step that needs them
@@ -90,21 +93,21 @@ step() {
   pack
 }
 
-step nvidia-smi      20 nvidia-smi
-step info            30 sea info
-step kernels        120 sea kernels
-step selftest        90 sea selftest --device cuda
-step gradcheck       60 sea gradcheck --device cuda
-step kernels-tests  120 cuda_tests Kernels.Tests
-step cli-tests      120 cuda_tests Cli.Tests
+step nvidia-smi       20 nvidia-smi
+step info             30 sea info
+step kernels          90 sea kernels
+step selftest         60 sea selftest --device cuda
+step gradcheck        45 sea gradcheck --device cuda
+step kernels-tests    90 cuda_tests Kernels.Tests
+step cli-tests        90 cuda_tests Cli.Tests
 # Whole LightGCN epochs (about 1.6 s each on this workplace's 2 CPU cores); SEA's CPU batches are seconds each, so 3.
-step bench-lightgcn  90 sea bench train --model lightgcn --data "$DIR/data/baby" --compare cpu,cuda --epochs 2 --out "$STEPS/bench-lightgcn"
+step bench-lightgcn   60 sea bench train --model lightgcn --data "$DIR/data/baby" --compare cpu,cuda --epochs 2 --out "$STEPS/bench-lightgcn"
 # SEA needs features: semi-synthetic ones at the real features' widths (4096/384), made here (115 MB, too big to carry).
-step synth-features  60 sea synth-features --data "$DIR/data/baby" --out "$SYNTH" --image-dim 4096 --text-dim 384
-step bench-sea      120 sea bench train --model sea --data "$SYNTH" --compare cpu,cuda --epochs 2 --max-batches 3 --out "$STEPS/bench-sea"
-step memcheck       120 sanitize memcheck
-step synccheck       90 sanitize synccheck
-step racecheck      120 sanitize racecheck
+step synth-features   45 sea synth-features --data "$DIR/data/baby" --out "$SYNTH" --image-dim 4096 --text-dim 384
+step bench-sea        90 sea bench train --model sea --data "$SYNTH" --compare cpu,cuda --epochs 2 --max-batches 3 --out "$STEPS/bench-sea"
+step memcheck         90 sanitize memcheck
+step synccheck        60 sanitize synccheck
+step racecheck        90 sanitize racecheck
 
 echo "== $passed passed, $failed failed, $skipped skipped in $SECONDS s; $OUT has summary.txt and steps.tar.gz"
 for file in "${failures[@]}"; do

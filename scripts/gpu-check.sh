@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 LIMIT=$((64 << 20))   # bytes the device tool carries: working tree plus carried paths
-TIMEOUT_S=480         # the device half stops its steps by 420 s; the rest is unpacking and slack
+TIMEOUT_S=400         # the device half stops its steps by 330 s (plus a 10 s kill grace); the rest is unpacking and slack
 
 die() { echo "gpu-check: $*" >&2; exit 2; }
 
