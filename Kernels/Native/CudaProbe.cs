@@ -25,8 +25,9 @@ public sealed record CudaDeviceInfo(
 
 /// <summary>
 /// What <see cref="CudaProbe.Probe"/> found. <see cref="Usable"/> is true only when the driver initialised, saw at
-/// least one device, and cuBLAS, cuSPARSE and NVRTC all loaded, since the CUDA backend needs every one of them;
-/// otherwise <see cref="Reason"/> says in one sentence what is missing.
+/// least one device, and cuBLAS and NVRTC loaded, since the CUDA backend needs both; otherwise <see cref="Reason"/>
+/// says in one sentence what is missing. cuSPARSE is optional (nothing calls it yet): its version is reported when it
+/// loads, and null otherwise.
 /// </summary>
 public sealed record CudaProbeResult(
     bool Usable,
@@ -44,7 +45,8 @@ public sealed record CudaProbeResult(
 
     /// <summary>One line: the devices and libraries when usable, else the reason.</summary>
     public string Summary => Usable
-        ? $"{Devices.Count} CUDA device{(Devices.Count == 1 ? "" : "s")}, driver CUDA {DriverVersionText}, cuBLAS {CublasVersion}, cuSPARSE {CusparseVersion}, NVRTC {NvrtcVersion}"
+        ? $"{Devices.Count} CUDA device{(Devices.Count == 1 ? "" : "s")}, driver CUDA {DriverVersionText}, cuBLAS {CublasVersion}, " +
+          (CusparseVersion is null ? "" : $"cuSPARSE {CusparseVersion}, ") + $"NVRTC {NvrtcVersion}"
         : $"no usable GPU: {Reason}";
 
     /// <summary>What <c>sea info</c> prints: the summary, a line per device, and any notes (not the trace).</summary>
@@ -64,7 +66,7 @@ public sealed record CudaProbeResult(
 
 /// <summary>
 /// Finds out, without ever throwing, whether this machine can run the CUDA backend: loads the driver, initialises it,
-/// counts and describes the devices, and loads cuBLAS, cuSPARSE and NVRTC to read their versions. Creates no
+/// counts and describes the devices, and loads cuBLAS and NVRTC (and cuSPARSE, if present) to read their versions. Creates no
 /// context, so it costs milliseconds and no device memory.
 /// </summary>
 public static class CudaProbe
@@ -114,10 +116,11 @@ public static class CudaProbe
         for (int ordinal = 0; ordinal < count; ordinal++)
             devices.Add(Describe(ordinal));
 
-        // The libraries: every one is looked for, so the reason can name all that are missing at once.
+        // The libraries: every one is looked for, so the reason can name all that are missing at once. cuSPARSE is not
+        // required: the backend's SpMM is its own kernel, and a missing cuSPARSE shows in `sea info`'s library trace.
         var absent = new List<string>();
         string? cublas = LibraryVersion(CudaLibraries.CublasLibrary, typeof(Cublas), Cublas.Version, absent);
-        string? cusparse = LibraryVersion(CudaLibraries.CusparseLibrary, typeof(Cusparse), Cusparse.Version, absent);
+        string? cusparse = LibraryVersion(CudaLibraries.CusparseLibrary, typeof(Cusparse), Cusparse.Version, absent: null);
         string? nvrtc = LibraryVersion(CudaLibraries.NvrtcLibrary, typeof(Nvrtc), () =>
         {
             var (major, minor) = Nvrtc.Version();
@@ -158,19 +161,22 @@ public static class CudaProbe
             (long)bytes);
     }
 
-    /// <summary>The version of one library, or null after adding to <paramref name="absent"/> why it cannot be used.</summary>
-    private static string? LibraryVersion(string logical, Type bindings, Func<string> version, List<string> absent)
+    /// <summary>
+    /// The version of one library, or null after adding to <paramref name="absent"/> why it cannot be used; an optional
+    /// library passes null and is just reported as absent.
+    /// </summary>
+    private static string? LibraryVersion(string logical, Type bindings, Func<string> version, List<string>? absent)
     {
         string display = CudaLibraries.DisplayName(logical);
         if (!CudaLibraries.TryLoad(logical, out _))
         {
-            absent.Add($"{display} not found: {CudaLibraries.NotFoundPhrase(logical)}");
+            absent?.Add($"{display} not found: {CudaLibraries.NotFoundPhrase(logical)}");
             return null;
         }
         var missing = CudaLibraries.MissingExports(logical, bindings);
         if (missing.Count > 0)
         {
-            absent.Add($"{display} at {CudaLibraries.LoadedFrom(logical)} is too old for this engine: it lacks {string.Join(", ", missing)}");
+            absent?.Add($"{display} at {CudaLibraries.LoadedFrom(logical)} is too old for this engine: it lacks {string.Join(", ", missing)}");
             return null;
         }
         try
@@ -179,7 +185,7 @@ public static class CudaProbe
         }
         catch (CudaException e)
         {
-            absent.Add($"{display} at {CudaLibraries.LoadedFrom(logical)} did not report its version: {e.Message}");
+            absent?.Add($"{display} at {CudaLibraries.LoadedFrom(logical)} did not report its version: {e.Message}");
             return null;
         }
     }

@@ -16,8 +16,9 @@ public class ProbeTests
             Assert.Null(probe.Reason);
             Assert.NotEmpty(probe.Devices);
             Assert.NotNull(probe.CublasVersion);
-            Assert.NotNull(probe.CusparseVersion);
             Assert.NotNull(probe.NvrtcVersion);
+            // cuSPARSE is optional, but reported whenever it loads.
+            Assert.Equal(CudaLibraries.TryLoad(CudaLibraries.CusparseLibrary, out _), probe.CusparseVersion is not null);
             Assert.True(probe.DriverVersion > 0);
         }
         else
@@ -83,6 +84,14 @@ public class ProbeTests
             device.ToString(),
             "note: a note",
         ], probe.DescribeLines());
+    }
+
+    [Fact]
+    public void A_usable_result_without_cuSPARSE_leaves_it_out_of_the_summary()
+    {
+        var device = new CudaDeviceInfo(0, "NVIDIA H100 80GB HBM3", 9, 0, 132, 1024, 32, 49152, 85_520_809_984);
+        var probe = new CudaProbeResult(true, null, 13000, [device], "13.0.1", null, "13.0", [], "cuda: loaded libcuda.so.1");
+        Assert.Equal("1 CUDA device, driver CUDA 13.0, cuBLAS 13.0.1, NVRTC 13.0", probe.Summary);
     }
 
     [Fact]
