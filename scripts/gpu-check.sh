@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # The one-shot GPU check, preparing half (runs here, on a machine with the .NET SDK):
 #
-#   scripts/gpu-check.sh [--into DIR] [--no-build]
+#   scripts/gpu-check.sh [--into DIR]
 #
 # fills DIR (default .gpu; it must lie inside the repository and be ignored by git, since the device tool carries only
 # such paths) with what the GPU machine lacks: the .NET runtime (dotnet.tar.xz), the framework-dependent sea CLI and
 # the Kernels and Cli test executables (bin/), and Baby's interactions (data/baby). It checks that DIR and the working
 # tree that travels with it fit the device tool's 64 MiB, then prints the device tool's arguments: carry, timeout_s
-# and the one command, which runs scripts/gpu-check-device.sh there. --no-build publishes the Release build already
-# made instead of building first.
+# and the one command, which runs scripts/gpu-check-device.sh there. Publishing reuses the Release build in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -18,12 +17,10 @@ TIMEOUT_S=400         # the device half stops its steps by 330 s (plus a 10 s ki
 die() { echo "gpu-check: $*" >&2; exit 2; }
 
 DIR=.gpu
-BUILD=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --into) [ $# -ge 2 ] || die "--into needs a folder"; DIR=$2; shift 2 ;;
-    --no-build) BUILD=(--no-build); shift ;;
-    *) die "unknown argument '$1' (usage: scripts/gpu-check.sh [--into DIR] [--no-build])" ;;
+    *) die "unknown argument '$1' (usage: scripts/gpu-check.sh [--into DIR])" ;;
   esac
 done
 
@@ -54,7 +51,7 @@ fi
 
 rm -rf "$DIR/bin" "$DIR/data"
 for project in Cli tests/Kernels.Tests tests/Cli.Tests; do
-  dotnet publish "$project" -c Release -o "$DIR/bin" "${BUILD[@]}" -v q -nologo -nodeReuse:false >/dev/null \
+  dotnet publish "$project" -c Release -o "$DIR/bin" -v q -nologo -nodeReuse:false >/dev/null \
     || die "dotnet publish $project failed (run it by hand to see why)"
 done
 # Microsoft.CodeCoverage's publish target copies its whole collector (24 MB of native instrumentation for every OS);
