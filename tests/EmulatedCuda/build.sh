@@ -32,8 +32,8 @@ if [ -f "$library" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then e
 {
   grep -oE 'extern +__shared__[^;]*[A-Za-z_][A-Za-z_0-9]* *\[ *\] *;' "$out/scan.ii" |
     sed -E 's/.*[^A-Za-z_0-9]([A-Za-z_][A-Za-z_0-9]*) *\[ *\] *;/#define EMU_HAS_DYNAMIC_SHARED\nEMU_DYNAMIC_SHARED(\1)/' || true
-  grep -oE 'extern +"C" +__global__ +void +(__launch_bounds__ *\( *[0-9]+ *\) +)?[A-Za-z_][A-Za-z_0-9]* *\(' "$out/scan.ii" |
-    sed -E 's/.*__launch_bounds__ *\( *([0-9]+) *\) +([A-Za-z_0-9]+) *\($/EMU_KERNEL(\2, \1)/; s/^extern.* ([A-Za-z_0-9]+) *\($/EMU_KERNEL(\1, 0)/'
+  grep -oE 'extern +"C" +__global__ +void +(__launch_bounds__ *\([^()]*\) +)?[A-Za-z_][A-Za-z_0-9]* *\(' "$out/scan.ii" |
+    sed -E 's/.*__launch_bounds__ *\(([^()]*)\) +([A-Za-z_0-9]+) *\($/EMU_KERNEL(\2, EMU_FIRST(\1))/; s/^extern.* ([A-Za-z_0-9]+) *\($/EMU_KERNEL(\1, 0)/'
 } > "$out/generated.inc"
 [ "$(grep -c '^EMU_DYNAMIC_SHARED' "$out/generated.inc")" -le 1 ] || { echo "build.sh: more than one extern __shared__ array in $source" >&2; exit 1; }
 grep -q '^EMU_KERNEL' "$out/generated.inc" || { echo "build.sh: no extern \"C\" __global__ kernel found in $source" >&2; exit 1; }

@@ -20,6 +20,7 @@ unsigned char* emu::dynamic_shared() { return nullptr; }
 #endif
 
 #define EMU_DYNAMIC_SHARED(name)
+#define EMU_FIRST(maxThreads, ...) (maxThreads) // __launch_bounds__'s first argument
 #define EMU_KERNEL(name, bound) emu::describe(#name, &name, bound),
 const emu::Kernel emu::kernels[] = {
 #include "generated.inc"

@@ -99,53 +99,35 @@ public unsafe class GpuBindingTests
         }
     }
 
+    /// <summary>kernels.cu compiled for this device as the runtime compiles it, its add_scaled_f32 (y += α·x) launched
+    /// through kernelParams (one pointer per argument: the other way to pass them) between two timed events.</summary>
     [Fact]
     public void An_NVRTC_compiled_kernel_loads_launches_and_is_timed()
     {
-        var probe = Gpu.Require();
-        var device = probe.Devices[0];
-        const string source = """
-            extern "C" __global__ void axpb(float* x, float a, float b, int n)
-            {
-                int i = blockIdx.x * blockDim.x + threadIdx.x;
-                if (i < n) x[i] = a * x[i] + b;
-            }
-            """;
-        var program = Nvrtc.CreateProgram(source, "axpb.cu");
-        byte[] cubin, ptx;
-        try
-        {
-            var result = Nvrtc.CompileProgram(program, [$"--gpu-architecture=sm_{device.ComputeCapabilityMajor}{device.ComputeCapabilityMinor}", "-lineinfo"]);
-            Assert.True(result == nvrtcResult.NVRTC_SUCCESS, $"{result}: {Nvrtc.ProgramLog(program)}");
-            cubin = Nvrtc.Cubin(program);
-            ptx = Nvrtc.Ptx(program);
-        }
-        finally
-        {
-            Nvrtc.DestroyProgram(program);
-        }
-        Assert.NotEmpty(cubin);
-        Assert.Equal(0, ptx[^1]);
+        var device = Gpu.Require().Devices[0];
+        var compiled = KernelCompiler.Compile(KernelCompiler.Target((device.ComputeCapabilityMajor, device.ComputeCapabilityMinor), KernelCompiler.NvrtcVersion()));
+        Assert.True(compiled.Log.Length == 0, compiled.Log);
 
         using var session = new Session();
         CUmodule module;
-        fixed (byte* image = cubin)
+        fixed (byte* image = compiled.Image)
             CudaException.Check(Driver.cuModuleLoadData(&module, image));
         try
         {
             CUfunction function;
-            fixed (byte* name = "axpb\0"u8)
+            fixed (byte* name = "add_scaled_f32\0"u8)
                 CudaException.Check(Driver.cuModuleGetFunction(&function, module, name));
 
             const int n = 1000;
             var x = session.Upload(Enumerable.Range(0, n).Select(i => (float)i).ToArray());
+            var y = session.Upload(Enumerable.Repeat(3f, n).ToArray());
             CUevent start, stop;
             CudaException.Check(Driver.cuEventCreate(&start, CUevent_flags.CU_EVENT_DEFAULT));
             CudaException.Check(Driver.cuEventCreate(&stop, CUevent_flags.CU_EVENT_DEFAULT));
-            ulong address = x.Address;
-            float a = 2, b = 3;
-            int count = n;
-            void** arguments = stackalloc void*[] { &address, &a, &b, &count };
+            long count = n;
+            float alpha = 2;
+            ulong xAddress = x.Address, yAddress = y.Address;
+            void** arguments = stackalloc void*[] { &count, &alpha, &xAddress, &yAddress };
             CudaException.Check(Driver.cuEventRecord(start, session.Stream));
             CudaException.Check(Driver.cuLaunchKernel(function, (n + 255) / 256, 1, 1, 256, 1, 1, 0, session.Stream, arguments, null));
             CudaException.Check(Driver.cuEventRecord(stop, session.Stream));
@@ -157,9 +139,9 @@ public unsafe class GpuBindingTests
             CudaException.Check(Driver.cuEventDestroy_v2(stop));
             CudaException.Check(Driver.cuCtxSynchronize());
 
-            var y = session.Download<float>(x, n);
+            var result = session.Download<float>(y, n);
             for (int i = 0; i < n; i++)
-                Assert.Equal(2f * i + 3f, y[i]);
+                Assert.Equal(2f * i + 3f, result[i]);
         }
         finally
         {
@@ -171,21 +153,11 @@ public unsafe class GpuBindingTests
     public void A_module_loads_from_PTX_with_JIT_options()
     {
         var device = Gpu.Require().Devices[0];
-        const string source = """extern "C" __global__ void nothing() { }""";
-        var program = Nvrtc.CreateProgram(source, "nothing.cu");
-        byte[] ptx;
-        try
-        {
-            // The device's virtual architecture: PTX only, which the driver compiles when the module loads.
-            string arch = $"--gpu-architecture=compute_{device.ComputeCapabilityMajor}{device.ComputeCapabilityMinor}";
-            Assert.Equal(nvrtcResult.NVRTC_SUCCESS, Nvrtc.CompileProgram(program, [arch]));
-            ptx = Nvrtc.Ptx(program);
-            Assert.Empty(Nvrtc.Cubin(program));
-        }
-        finally
-        {
-            Nvrtc.DestroyProgram(program);
-        }
+        // The device's virtual architecture: PTX only, which the driver compiles when the module loads.
+        var target = KernelCompiler.Target($"compute_{device.ComputeCapabilityMajor}{device.ComputeCapabilityMinor}", KernelCompiler.NvrtcVersion());
+        Assert.False(target.Cubin);
+        var ptx = KernelCompiler.Compile(target).Image;
+        Assert.Equal(0, ptx[^1]);
         using var session = new Session();
         var log = new byte[4096];
         CUmodule module;
@@ -196,6 +168,9 @@ public unsafe class GpuBindingTests
             var result = Driver.cuModuleLoadDataEx(&module, image, 2, options, values);
             Assert.True(result == CUresult.CUDA_SUCCESS, $"{result}: {System.Text.Encoding.UTF8.GetString(log).TrimEnd('\0')}");
         }
+        CUfunction function;
+        fixed (byte* name = "fill_f64\0"u8)
+            CudaException.Check(Driver.cuModuleGetFunction(&function, module, name));
         CudaException.Check(Driver.cuModuleUnload(module));
     }
 
