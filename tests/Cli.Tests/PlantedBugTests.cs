@@ -27,11 +27,13 @@ public class PlantedBugTests
         ["a missing barrier"] = new(
             "            partial[warp][lane] = acc;\n            __syncthreads();\n            if (warp == 0 && c < cols)\n            {\n                T total = partial[0][lane];\n                for (int w = 1; w < warps; ++w) total = isMax",
             "            partial[warp][lane] = acc;\n            if (warp == 0 && c < cols)\n            {\n                T total = partial[0][lane];\n                for (int w = 1; w < warps; ++w) total = isMax",
-            "sum_dim0", "FAIL  parity sum_dim0: loss"),
+            // Caught by the gradient check: static shared memory keeps the previous launch's values, which on the
+            // parity run's repeated input are the right ones (see tests/EmulatedCuda/README.md).
+            "sum_dim0", "FAIL  sum_dim0 "),
         ["a barrier not reached by every thread"] = new(
             "if (threadIdx.x == 0) { mean[c] = mu; invStd[c] = inv; }",
             "if (threadIdx.x == 0) { mean[c] = mu; invStd[c] = inv; __syncthreads(); }",
-            "batch_norm", "while other threads of its block wait at __syncthreads"),
+            "batch_norm", "is not reached by every thread of its block"),
         ["a wrong argument count"] = new(
             "copy_block_##S(int rows, int cols, const T* src, int srcStride, T* dst, int dstStride, \\\n                                              int accumulate)",
             "copy_block_##S(int rows, int cols, const T* src, int srcStride, T* dst, int dstStride, \\\n                                              int accumulate, int planted)",

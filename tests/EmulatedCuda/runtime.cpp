@@ -271,8 +271,8 @@ void sync_threads(int line)
     BlockRunner& r = *runner;
     Fiber& f = *r.running;
     if (r.done > 0)
-        abort_block(LaunchFailed, where(r, &f) + ": __syncthreads at line " + std::to_string(line) + " cannot be reached by all threads of the block: " +
-                                      std::to_string(r.done) + " of them have already returned");
+        abort_block(LaunchFailed, where(r, &f) + ": __syncthreads at line " + std::to_string(line) + " is not reached by every thread of its block (" +
+                                      std::to_string(r.done) + " have returned)");
     if (r.atBarrier > 0 && r.barrierLine != line)
         abort_block(LaunchFailed, where(r, &f) + ": threads of one block wait at different barriers: __syncthreads at line " +
                                       std::to_string(r.barrierLine) + " and at line " + std::to_string(line));
@@ -341,8 +341,8 @@ extern "C" __attribute__((used)) void emu_fiber_main(emu::Fiber* f)
     r.set_runnable(f->index, false);
     ++r.done;
     if (r.atBarrier > 0)
-        abort_block(LaunchFailed, where(r, f) + " returned while other threads of its block wait at __syncthreads (line " +
-                                      std::to_string(r.barrierLine) + ")");
+        abort_block(LaunchFailed, where(r, f) + " returned, so __syncthreads at line " + std::to_string(r.barrierLine) +
+                                      ", where other threads wait, is not reached by every thread of its block");
     Rendezvous& w = r.warps[f->index / 32];
     if (w.arrived && (w.mask >> (f->index % 32) & 1))
         abort_block(LaunchFailed, where(r, f) + " returned while lanes of its warp wait for it at " + op_name(w.op) + " (line " +
