@@ -54,7 +54,8 @@ cuda_tests() {
 
 sanitize() {
   [ -n "$SANITIZER" ] || { echo "compute-sanitizer not found (PATH, /usr/local/cuda/bin)"; return 3; }
-  "$SANITIZER" --tool "$1" --target-processes all --launch-timeout 60 --error-exitcode 86 --print-limit 50 \
+  # Every tensor its own allocation (no caching allocator), so memcheck sees each tensor's bounds.
+  SEA_CUDA_NO_CACHING=1 "$SANITIZER" --tool "$1" --target-processes all --launch-timeout 60 --error-exitcode 86 --print-limit 50 \
     dotnet "$BIN/sea.dll" selftest --device cuda
 }
 
