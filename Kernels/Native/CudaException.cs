@@ -5,13 +5,13 @@ using System.Runtime.CompilerServices;
 namespace Engine.Kernels.Native;
 
 /// <summary>
-/// A CUDA driver, cuBLAS, cuSPARSE or NVRTC call returned an error. Carries the library, the symbolic error name
+/// A CUDA driver, cuBLAS or NVRTC call returned an error. Carries the library, the symbolic error name
 /// (CUDA_ERROR_OUT_OF_MEMORY, CUBLAS_STATUS_INVALID_VALUE, …), its numeric code, the library's own description where
 /// it is loaded, and the call as written at the <see cref="Check(CUresult, string)"/> site.
 /// </summary>
 public sealed class CudaException : Exception
 {
-    /// <summary>Which library failed: "the CUDA driver", "cuBLAS", "cuSPARSE" or "NVRTC".</summary>
+    /// <summary>Which library failed: "the CUDA driver", "cuBLAS" or "NVRTC".</summary>
     public string Library { get; }
 
     /// <summary>The symbolic name of the error, as the library's header spells it.</summary>
@@ -53,14 +53,6 @@ public sealed class CudaException : Exception
         if (status != cublasStatus_t.CUBLAS_STATUS_SUCCESS) ThrowFor(status, call);
     }
 
-    /// <summary>Throws unless <paramref name="status"/> is CUSPARSE_STATUS_SUCCESS.</summary>
-    [StackTraceHidden]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Check(cusparseStatus_t status, [CallerArgumentExpression(nameof(status))] string call = "")
-    {
-        if (status != cusparseStatus_t.CUSPARSE_STATUS_SUCCESS) ThrowFor(status, call);
-    }
-
     /// <summary>Throws unless <paramref name="result"/> is NVRTC_SUCCESS. For a compilation, prefer reading the
     /// program log on NVRTC_ERROR_COMPILATION: the exception cannot carry it.</summary>
     [StackTraceHidden]
@@ -81,10 +73,6 @@ public sealed class CudaException : Exception
     public static CudaException From(cublasStatus_t status, string call) =>
         new(CudaLibraries.DisplayName(CudaLibraries.CublasLibrary), NameOf(status, "cublasStatus_t"), (int)status, Cublas.StatusString(status) ?? "", call);
 
-    /// <summary>The exception <see cref="Check(cusparseStatus_t, string)"/> throws.</summary>
-    public static CudaException From(cusparseStatus_t status, string call) =>
-        new(CudaLibraries.DisplayName(CudaLibraries.CusparseLibrary), NameOf(status, "cusparseStatus_t"), (int)status, Cusparse.StatusString(status) ?? "", call);
-
     /// <summary>The exception <see cref="Check(nvrtcResult, string)"/> throws.</summary>
     public static CudaException From(nvrtcResult result, string call)
     {
@@ -98,9 +86,6 @@ public sealed class CudaException : Exception
 
     [DoesNotReturn, StackTraceHidden, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowFor(cublasStatus_t status, string call) => throw From(status, call);
-
-    [DoesNotReturn, StackTraceHidden, MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowFor(cusparseStatus_t status, string call) => throw From(status, call);
 
     [DoesNotReturn, StackTraceHidden, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowFor(nvrtcResult result, string call) => throw From(result, call);

@@ -5,9 +5,9 @@ namespace Engine.Kernels.Native;
 
 /// <summary>
 /// The one DllImport resolver of the Engine.Kernels assembly (the runtime allows one per assembly). It maps the
-/// logical names of the imports (<c>cuda</c>, <c>cublas</c>, <c>cusparse</c>, <c>nvrtc</c>) to libraries it loaded and
+/// logical names of the imports (<c>cuda</c>, <c>cublas</c>, <c>nvrtc</c>) to libraries it loaded and
 /// vetted itself, trying in order: the override variable (<c>SEA_LIBCUDA</c>, <c>SEA_LIBCUBLAS</c>,
-/// <c>SEA_LIBCUSPARSE</c>, <c>SEA_LIBNVRTC</c>), the versioned Linux sonames through the loader's own search, then the
+/// <c>SEA_LIBNVRTC</c>), the versioned Linux sonames through the loader's own search, then the
 /// same sonames under <c>$CUDA_HOME/lib64</c>, <c>/usr/local/cuda/lib64</c> and <c>/usr/local/cuda/targets/…/lib</c>.
 /// Never a Windows name, and never an unversioned <c>.so</c>: that is a development symlink whose version nobody
 /// chose. Every attempt and its error is kept, for <see cref="Trace(string)"/> and for the exception the resolver throws.
@@ -15,7 +15,7 @@ namespace Engine.Kernels.Native;
 public static class CudaLibraries
 {
     /// <summary>Logical library names, as written in the <c>[LibraryImport]</c> declarations.</summary>
-    public const string DriverLibrary = "cuda", CublasLibrary = "cublas", CusparseLibrary = "cusparse", NvrtcLibrary = "nvrtc";
+    public const string DriverLibrary = "cuda", CublasLibrary = "cublas", NvrtcLibrary = "nvrtc";
 
     /// <summary>One native library: how it is named, what overrides it, which sonames it answers to, and an export
     /// that only the genuine article has (a file of the right name that lacks it is refused).</summary>
@@ -26,8 +26,6 @@ public static class CudaLibraries
         new(DriverLibrary, "the CUDA driver", "SEA_LIBCUDA", ["libcuda.so.1"], "cuInit"),
         // cuBLAS 13 ships with CUDA 13, cuBLAS 12 with CUDA 12; the newer first.
         new(CublasLibrary, "cuBLAS", "SEA_LIBCUBLAS", ["libcublas.so.13", "libcublas.so.12"], "cublasCreate_v2"),
-        // CUDA 12 and 13 both ship cuSPARSE 12 (libcusparse.so.12); .13 is kept for a later toolkit.
-        new(CusparseLibrary, "cuSPARSE", "SEA_LIBCUSPARSE", ["libcusparse.so.12", "libcusparse.so.13"], "cusparseCreate"),
         // Debian's NVRTC 11.8 (contrib's libnvrtc11.2) keeps the 11.2 soname: the last resort, enough to compile PTX.
         new(NvrtcLibrary, "NVRTC", "SEA_LIBNVRTC", ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2"], "nvrtcCompileProgram"),
     ];

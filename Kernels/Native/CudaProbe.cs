@@ -26,8 +26,7 @@ public sealed record CudaDeviceInfo(
 /// <summary>
 /// What <see cref="CudaProbe.Probe"/> found. <see cref="Usable"/> is true only when the driver initialised, saw at
 /// least one device, and cuBLAS and NVRTC loaded, since the CUDA backend needs both; otherwise <see cref="Reason"/>
-/// says in one sentence what is missing. cuSPARSE is optional (nothing calls it yet): its version is reported when it
-/// loads, and null otherwise.
+/// says in one sentence what is missing.
 /// </summary>
 public sealed record CudaProbeResult(
     bool Usable,
@@ -35,7 +34,6 @@ public sealed record CudaProbeResult(
     int DriverVersion,
     IReadOnlyList<CudaDeviceInfo> Devices,
     string? CublasVersion,
-    string? CusparseVersion,
     string? NvrtcVersion,
     IReadOnlyList<string> Notes,
     string Trace)
@@ -45,8 +43,7 @@ public sealed record CudaProbeResult(
 
     /// <summary>One line: the devices and libraries when usable, else the reason.</summary>
     public string Summary => Usable
-        ? $"{Devices.Count} CUDA device{(Devices.Count == 1 ? "" : "s")}, driver CUDA {DriverVersionText}, cuBLAS {CublasVersion}, " +
-          (CusparseVersion is null ? "" : $"cuSPARSE {CusparseVersion}, ") + $"NVRTC {NvrtcVersion}"
+        ? $"{Devices.Count} CUDA device{(Devices.Count == 1 ? "" : "s")}, driver CUDA {DriverVersionText}, cuBLAS {CublasVersion}, NVRTC {NvrtcVersion}"
         : $"no usable GPU: {Reason}";
 
     /// <summary>What <c>sea info</c> prints: the summary, a line per device, and any notes (not the trace).</summary>
@@ -66,8 +63,8 @@ public sealed record CudaProbeResult(
 
 /// <summary>
 /// Finds out, without ever throwing, whether this machine can run the CUDA backend: loads the driver, initialises it,
-/// counts and describes the devices, and loads cuBLAS and NVRTC (and cuSPARSE, if present) to read their versions. Creates no
-/// context, so it costs milliseconds and no device memory.
+/// counts and describes the devices, and loads cuBLAS and NVRTC to read their versions. Creates no context, so it costs
+/// milliseconds and no device memory.
 /// </summary>
 public static class CudaProbe
 {
@@ -80,7 +77,7 @@ public static class CudaProbe
         }
         catch (Exception e)
         {
-            return new(false, $"probing CUDA failed unexpectedly: {e.GetType().Name}: {e.Message}", 0, [], null, null, null, [], SafeTrace());
+            return new(false, $"probing CUDA failed unexpectedly: {e.GetType().Name}: {e.Message}", 0, [], null, null, [], SafeTrace());
         }
     }
 
@@ -88,7 +85,7 @@ public static class CudaProbe
     {
         var notes = new List<string>();
         CudaProbeResult NotUsable(string reason, int driverVersion = 0, IReadOnlyList<CudaDeviceInfo>? devices = null) =>
-            new(false, reason, driverVersion, devices ?? [], null, null, null, notes, SafeTrace());
+            new(false, reason, driverVersion, devices ?? [], null, null, notes, SafeTrace());
 
         if (!OperatingSystem.IsLinux())
             return NotUsable($"the CUDA backend runs on Linux only, and this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
@@ -116,11 +113,9 @@ public static class CudaProbe
         for (int ordinal = 0; ordinal < count; ordinal++)
             devices.Add(Describe(ordinal));
 
-        // The libraries: every one is looked for, so the reason can name all that are missing at once. cuSPARSE is not
-        // required: the backend's SpMM is its own kernel, and a missing cuSPARSE shows in `sea info`'s library trace.
+        // The libraries: every one is looked for, so the reason can name all that are missing at once.
         var absent = new List<string>();
         string? cublas = LibraryVersion(CudaLibraries.CublasLibrary, typeof(Cublas), Cublas.Version, absent);
-        string? cusparse = LibraryVersion(CudaLibraries.CusparseLibrary, typeof(Cusparse), Cusparse.Version, absent: null);
         string? nvrtc = LibraryVersion(CudaLibraries.NvrtcLibrary, typeof(Nvrtc), () =>
         {
             var (major, minor) = Nvrtc.Version();
@@ -139,8 +134,8 @@ public static class CudaProbe
                       "its PTX (CUDA_ERROR_UNSUPPORTED_PTX_VERSION), so compile a CUBIN for the device's sm_XX; if that is refused too, " +
                       "set SEA_LIBNVRTC to the NVRTC of the driver's CUDA version");
         if (absent.Count > 0)
-            return new(false, string.Join("; ", absent), version, devices, cublas, cusparse, nvrtc, notes, SafeTrace());
-        return new(true, null, version, devices, cublas, cusparse, nvrtc, notes, SafeTrace());
+            return new(false, string.Join("; ", absent), version, devices, cublas, nvrtc, notes, SafeTrace());
+        return new(true, null, version, devices, cublas, nvrtc, notes, SafeTrace());
     }
 
     private static CudaDeviceInfo Describe(int ordinal)
@@ -162,21 +157,20 @@ public static class CudaProbe
     }
 
     /// <summary>
-    /// The version of one library, or null after adding to <paramref name="absent"/> why it cannot be used; an optional
-    /// library passes null and is just reported as absent.
+    /// The version of one library, or null after adding to <paramref name="absent"/> why it cannot be used.
     /// </summary>
-    private static string? LibraryVersion(string logical, Type bindings, Func<string> version, List<string>? absent)
+    private static string? LibraryVersion(string logical, Type bindings, Func<string> version, List<string> absent)
     {
         string display = CudaLibraries.DisplayName(logical);
         if (!CudaLibraries.TryLoad(logical, out _))
         {
-            absent?.Add($"{display} not found: {CudaLibraries.NotFoundPhrase(logical)}");
+            absent.Add($"{display} not found: {CudaLibraries.NotFoundPhrase(logical)}");
             return null;
         }
         var missing = CudaLibraries.MissingExports(logical, bindings);
         if (missing.Count > 0)
         {
-            absent?.Add($"{display} at {CudaLibraries.LoadedFrom(logical)} is too old for this engine: it lacks {string.Join(", ", missing)}");
+            absent.Add($"{display} at {CudaLibraries.LoadedFrom(logical)} is too old for this engine: it lacks {string.Join(", ", missing)}");
             return null;
         }
         try
@@ -185,7 +179,7 @@ public static class CudaProbe
         }
         catch (CudaException e)
         {
-            absent?.Add($"{display} at {CudaLibraries.LoadedFrom(logical)} did not report its version: {e.Message}");
+            absent.Add($"{display} at {CudaLibraries.LoadedFrom(logical)} did not report its version: {e.Message}");
             return null;
         }
     }

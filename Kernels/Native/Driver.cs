@@ -26,7 +26,7 @@ public readonly record struct CUfunction(IntPtr Handle)
     public bool IsNull => Handle == IntPtr.Zero;
 }
 
-/// <summary>CUstream (struct CUstream_st*); also what cuBLAS and cuSPARSE take as cudaStream_t.</summary>
+/// <summary>CUstream (struct CUstream_st*); also what cuBLAS takes as cudaStream_t.</summary>
 public readonly record struct CUstream(IntPtr Handle)
 {
     /// <summary>The legacy default stream (NULL), which synchronises with every other blocking stream.</summary>
@@ -213,7 +213,7 @@ internal static unsafe partial class Driver
     [LibraryImport(Lib)] internal static partial CUresult cuDeviceGetAttribute(int* pi, CUdevice_attribute attrib, CUdevice dev);
     [LibraryImport(Lib)] internal static partial CUresult cuDeviceTotalMem_v2(nuint* bytes, CUdevice dev);
 
-    // Primary context: one per device, shared with cuBLAS and cuSPARSE.
+    // Primary context: one per device, shared with cuBLAS.
     [LibraryImport(Lib)] internal static partial CUresult cuDevicePrimaryCtxRetain(CUcontext* pctx, CUdevice dev);
     [LibraryImport(Lib)] internal static partial CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
     [LibraryImport(Lib)] internal static partial CUresult cuCtxSetCurrent(CUcontext ctx);

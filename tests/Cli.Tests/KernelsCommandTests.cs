@@ -5,7 +5,7 @@ namespace Engine.Cli.Tests;
 /// <summary><c>sea kernels</c>: kernels.cu compiled by the NVRTC installed here, as the runtime would, without a GPU.</summary>
 public class KernelsCommandTests
 {
-    private static readonly CudaProbeResult NoGpu = new(false, "no NVIDIA driver (a stand-in)", 0, [], null, null, null, [], "");
+    private static readonly CudaProbeResult NoGpu = new(false, "no NVIDIA driver (a stand-in)", 0, [], null, null, [], "");
 
     private static (int Exit, string Output, string Error) Kernels(string? arch, string? source = null, string? outFile = null)
     {

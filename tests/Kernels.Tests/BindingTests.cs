@@ -10,7 +10,6 @@ public class BindingTests
     [
         (typeof(Driver), CudaLibraries.DriverLibrary, "cu"),
         (typeof(Cublas), CudaLibraries.CublasLibrary, "cublas"),
-        (typeof(Cusparse), CudaLibraries.CusparseLibrary, "cusparse"),
         (typeof(Nvrtc), CudaLibraries.NvrtcLibrary, "nvrtc"),
     ];
 
@@ -56,9 +55,6 @@ public class BindingTests
             "cuMemFreeHost",
             "cublasCreate_v2", "cublasDestroy_v2", "cublasSetStream_v2", "cublasSetMathMode", "cublasGetVersion_v2", "cublasSgemm_v2",
             "cublasDgemm_v2", "cublasSgemmStridedBatched", "cublasDgemmStridedBatched",
-            "cusparseCreate", "cusparseDestroy", "cusparseSetStream", "cusparseGetVersion", "cusparseCreateCsr", "cusparseDestroySpMat",
-            "cusparseCreateDnMat", "cusparseDestroyDnMat", "cusparseSpMM_bufferSize", "cusparseSpMM", "cusparseCsr2cscEx2_bufferSize",
-            "cusparseCsr2cscEx2",
             "nvrtcVersion", "nvrtcCreateProgram", "nvrtcCompileProgram", "nvrtcGetProgramLogSize", "nvrtcGetProgramLog", "nvrtcGetPTXSize",
             "nvrtcGetPTX", "nvrtcGetCUBINSize", "nvrtcGetCUBIN", "nvrtcDestroyProgram", "nvrtcGetErrorString",
         ];

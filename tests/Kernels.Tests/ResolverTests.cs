@@ -30,7 +30,6 @@ public class ResolverTests
     [Theory]
     [InlineData("cuda", "libcuda.so.1")]
     [InlineData("cublas", "libcublas.so.13,libcublas.so.12")]
-    [InlineData("cusparse", "libcusparse.so.12,libcusparse.so.13")]
     [InlineData("nvrtc", "libnvrtc.so.13,libnvrtc.so.12,libnvrtc.so.11.2")]
     public void Each_library_is_looked_for_under_its_versioned_sonames(string logical, string sonames)
     {
@@ -74,9 +73,9 @@ public class ResolverTests
     [Fact]
     public void An_override_naming_a_missing_file_is_recorded_first_with_its_error()
     {
-        const string missing = "/nonexistent/sea-test/libcusparse.so.12";
-        var result = CudaLibraries.Attempt(CudaLibraries.CusparseLibrary, Environment(("SEA_LIBCUSPARSE", missing)));
-        Assert.Equal($"SEA_LIBCUSPARSE={missing}", result.Attempts[0].Candidate);
+        const string missing = "/nonexistent/sea-test/libnvrtc.so.13";
+        var result = CudaLibraries.Attempt(CudaLibraries.NvrtcLibrary, Environment(("SEA_LIBNVRTC", missing)));
+        Assert.Equal($"SEA_LIBNVRTC={missing}", result.Attempts[0].Candidate);
         Assert.Equal("no such file", result.Attempts[0].Error);
     }
 
