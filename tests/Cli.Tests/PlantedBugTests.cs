@@ -27,9 +27,7 @@ public class PlantedBugTests
         ["a missing barrier"] = new(
             "            partial[warp][lane] = acc;\n            __syncthreads();\n            if (warp == 0 && c < cols)\n            {\n                T total = partial[0][lane];\n                for (int w = 1; w < warps; ++w) total = isMax",
             "            partial[warp][lane] = acc;\n            if (warp == 0 && c < cols)\n            {\n                T total = partial[0][lane];\n                for (int w = 1; w < warps; ++w) total = isMax",
-            // Caught by the gradient check: static shared memory keeps the previous launch's values, which on the
-            // parity run's repeated input are the right ones (see tests/EmulatedCuda/README.md).
-            "sum_dim0", "FAIL  sum_dim0 "),
+            "sum_dim0", "FAIL  parity sum_dim0: loss NaN"), // warp 0 sums shared memory nobody wrote: poison
         ["a barrier not reached by every thread"] = new(
             "if (threadIdx.x == 0) { mean[c] = mu; invStd[c] = inv; }",
             "if (threadIdx.x == 0) { mean[c] = mu; invStd[c] = inv; __syncthreads(); }",

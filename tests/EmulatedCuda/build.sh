@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the emulated CUDA device (a test double: see README.md here) and prints the library's path:
-# libcuda-emulated.so, which answers both as the CUDA driver (SEA_LIBCUDA) and as cuBLAS (SEA_LIBCUBLAS).
+# libcuda-emulated.so, which answers both as the CUDA driver (SEA_LIBCUDA) and as cuBLAS (SEA_LIBCUBLAS), and loads
+# the kernels from libcuda-emulated-kernels.so beside it.
 #   build.sh [--source KERNELS.cu] [--out DIR]
 # The default source is the repository's kernels.cu and the default folder tests/EmulatedCuda/build. Nothing is
 # rebuilt when neither the source nor the emulator changed since the last build into that folder.
@@ -44,7 +45,10 @@ flags=(-std=gnu++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Werror -Wno-
 kernels=$!
 for part in runtime driver cublas; do "$CXX" "${flags[@]}" -c "$here/$part.cpp" -o "$out/$part.o"; done
 wait "$kernels"
-"$CXX" -shared -o "$library.new" "$out"/{kernels,runtime,driver,cublas}.o -lpthread
+# The kernels get a library of their own, so that its thread-local block is exactly their shared memory.
+"$CXX" -shared -Wl,-soname,libcuda-emulated-kernels.so -o "$out/libcuda-emulated-kernels.so.new" "$out/kernels.o"
+"$CXX" -shared -o "$library.new" "$out"/{runtime,driver,cublas}.o "$out/libcuda-emulated-kernels.so.new" -Wl,-rpath,'$ORIGIN' -ldl -lpthread
+mv -f "$out/libcuda-emulated-kernels.so.new" "$out/libcuda-emulated-kernels.so"
 mv -f "$library.new" "$library"
 echo "$stamp" > "$out/stamp"
 echo "$library"

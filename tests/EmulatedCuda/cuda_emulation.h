@@ -25,15 +25,19 @@ struct ThreadContext
 {
     uint3 thread, block, blockSize, gridSize; // threadIdx, blockIdx, blockDim, gridDim
 };
-extern thread_local const ThreadContext* current;
+// Kernels live in a library of their own (build.sh), whose thread-local block is nothing but shared memory; these,
+// which the kernels call, come from the emulator's library.
+#define EMU_API __attribute__((visibility("default")))
 
-[[noreturn]] void trap(int line);
-void sync_threads(int line);
-void sync_warp(int line, unsigned mask = 0xffffffffu);
+EMU_API extern thread_local const ThreadContext* current;
+
+[[noreturn]] EMU_API void trap(int line);
+EMU_API void sync_threads(int line);
+EMU_API void sync_warp(int line, unsigned mask = 0xffffffffu);
 
 enum class WarpOp { Index, Down, Up, Xor, Ballot, Any, All, Sync };
 // One lane's part in a warp rendezvous: its 64 raw bits go in, the bits of the lane it reads come out.
-std::uint64_t warp_exchange(WarpOp op, unsigned mask, std::uint64_t bits, int argument, int width, int line);
+EMU_API std::uint64_t warp_exchange(WarpOp op, unsigned mask, std::uint64_t bits, int argument, int width, int line);
 
 template <typename T> inline T shuffle(WarpOp op, unsigned mask, T value, int argument, int line, int width = 32)
 {

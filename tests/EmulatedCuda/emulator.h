@@ -80,12 +80,13 @@ template <typename... A> Kernel describe(const char* name, void (*f)(A...), int 
     return k;
 }
 
-// Defined by kernels.cpp from build.sh's list.
-extern const Kernel kernels[];
-extern const int kernelCount;
-const Kernel* find_kernel(const char* name);
+// Defined by kernels.cpp from build.sh's list, in the kernels' own library (libcuda-emulated-kernels.so).
+#define EMU_KERNELS_API __attribute__((visibility("default")))
+EMU_KERNELS_API extern const Kernel kernels[];
+EMU_KERNELS_API extern const int kernelCount;
+EMU_KERNELS_API const Kernel* find_kernel(const char* name);
 // The module's one `extern __shared__` array (this host thread's copy), or null when the source declares none.
-unsigned char* dynamic_shared();
+EMU_KERNELS_API unsigned char* dynamic_shared();
 constexpr std::size_t DynamicSharedCapacity = 48 * 1024; // a block's default limit without opting in
 
 // ---------------------------------------------------------------- the runtime (runtime.cpp)

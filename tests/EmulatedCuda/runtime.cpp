@@ -15,6 +15,8 @@
 #include <mutex>
 #include <vector>
 
+#include <dlfcn.h>
+#include <link.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -28,6 +30,12 @@
 extern "C" void emu_switch(void** save, void* next);
 // A new fiber's first return lands here, with its Fiber* in r12.
 extern "C" void emu_fiber_start();
+// glibc's way to a module's thread-local block for the calling thread (allocated on first use).
+struct TlsIndex
+{
+    unsigned long module, offset;
+};
+extern "C" void* __tls_get_addr(TlsIndex* index);
 asm(R"(
     .text
     .globl emu_switch
@@ -437,6 +445,47 @@ void install_fault_handlers()
     });
 }
 
+// The kernels' library has no thread-local data but the source's __shared__ variables (static and dynamic): its
+// thread-local block is this host thread's shared memory, which every launch starts from poisoned.
+struct SharedMemory
+{
+    unsigned long module = 0;
+    std::size_t size = 0;
+};
+
+SharedMemory find_shared_memory()
+{
+    Dl_info info{};
+    SharedMemory found;
+    if (!dladdr(static_cast<const void*>(kernels), &info) || !info.dli_fname) return found;
+    struct Search
+    {
+        const char* file;
+        SharedMemory* found;
+    } search{info.dli_fname, &found};
+    dl_iterate_phdr(
+        [](dl_phdr_info* object, std::size_t, void* data) {
+            auto* s = static_cast<Search*>(data);
+            if (!object->dlpi_name || std::strcmp(object->dlpi_name, s->file) != 0) return 0;
+            for (int p = 0; p < object->dlpi_phnum; ++p)
+                if (object->dlpi_phdr[p].p_type == PT_TLS) *s->found = SharedMemory{object->dlpi_tls_modid, object->dlpi_phdr[p].p_memsz};
+            return 1;
+        },
+        &search);
+    return found;
+}
+
+void poison_shared_memory(unsigned char* dynamic)
+{
+    static const SharedMemory shared = find_shared_memory();
+    if (shared.size)
+    {
+        TlsIndex index{shared.module, 0};
+        std::memset(__tls_get_addr(&index), Poison, shared.size);
+    }
+    if (dynamic) std::memset(dynamic, Canary, DynamicSharedCapacity);
+}
+
 } // namespace
 
 Result launch(const Kernel& kernel, const unsigned (&grid)[3], const unsigned (&block)[3], std::size_t sharedBytes,
@@ -457,7 +506,7 @@ Result launch(const Kernel& kernel, const unsigned (&grid)[3], const unsigned (&
         f.context.gridSize = {grid[0], grid[1], grid[2]};
     }
     unsigned char* shared = dynamic_shared();
-    if (shared) std::memset(shared, Canary, DynamicSharedCapacity);
+    poison_shared_memory(shared);
     for (unsigned bz = 0; bz < grid[2]; ++bz)
         for (unsigned by = 0; by < grid[1]; ++by)
             for (unsigned bx = 0; bx < grid[0]; ++bx)
