@@ -12,7 +12,7 @@ namespace Engine.Kernels;
 /// SEA_CUDA_DEBUG=1 to have the fault name its kernel), and TopKRows's mask (columns out of range are skipped, row
 /// pointers trusted).
 /// </summary>
-public sealed unsafe class CudaBackend(CudaDevice device) : Backend
+public sealed unsafe partial class CudaBackend(CudaDevice device) : Backend
 {
     private const int Threads = 256;
 
