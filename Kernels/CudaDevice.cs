@@ -153,8 +153,7 @@ internal static unsafe class KernelModule
 
         var (major, minor) = KernelCompiler.NvrtcVersion();
         var target = KernelCompiler.Target(capability, (major, minor));
-        string cacheFolder = Path.Combine(Environment.GetEnvironmentVariable("SEA_CACHE") is { Length: > 0 } c ? c
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "sea"), "kernels");
+        string cacheFolder = Path.Combine(Engine.IO.CacheFolder.Root, "kernels");
         string cached = Path.Combine(cacheFolder, $"kernels-{KernelSource.Hash}-{target.Architecture}-nvrtc{major}.{minor}.{target.ImageKind.ToLowerInvariant()}");
         if (File.Exists(cached)) return (FromImage(File.ReadAllBytes(cached)), $"NVRTC cache {cached}");
 

@@ -46,19 +46,20 @@ internal static class BenchCommand
         var output = new Option<string?>("--out") { Description = "a folder to write bench.json into" };
         var compare = new Option<string?>("--compare") { Description = "cpu,cuda: both backends in one process, and the ratio" };
         var quick = new Option<bool>("--quick") { Description = "floors on small shapes: checks the plumbing, not the speed" };
+        var composed = new Option<bool>("--composed") { Description = "run every fused op as its composed reference (to time the fused ops' gain)" };
         var train = new Command("train", "Seconds per training epoch and per evaluation, where the epoch's work goes, and the device's floors.")
         {
-            model, data, device, epochs, maxBatches, output, compare, quick,
+            model, data, device, epochs, maxBatches, output, compare, quick, composed,
         };
         train.SetAction(parse => RunTrain(
             new TrainBenchOptions(parse.GetValue(model)!, parse.GetValue(epochs), parse.GetValue(maxBatches), parse.GetValue(quick)),
-            parse.GetValue(data), parse.GetValue(device)!, parse.GetValue(compare), parse.GetValue(output)));
+            parse.GetValue(data), parse.GetValue(device)!, parse.GetValue(compare), parse.GetValue(output), composed: parse.GetValue(composed)));
         return train;
     }
 
     /// <summary><c>sea bench train</c>; <paramref name="data"/>, when given, replaces loading <paramref name="folder"/> (for tests).</summary>
     public static int RunTrain(TrainBenchOptions options, string? folder, string device, string? compare, string? outputFolder,
-        Engine.Training.Data.Dataset? data = null)
+        Engine.Training.Data.Dataset? data = null, bool composed = false)
     {
         if (options.Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {options.Epochs}");
         if (options.MaxBatches < 1) throw new ArgumentException($"--max-batches must be at least 1, got {options.MaxBatches}");
@@ -67,6 +68,7 @@ internal static class BenchCommand
             throw new FormatException($"--compare takes cpu,cuda, got '{compare}'");
         // Every backend is opened before any work, so a missing GPU fails at once.
         var backends = devices.Select(d => OpenForBench(d, compare is null ? $"--device {d}" : $"--compare {compare}")).ToList();
+        foreach (var backend in backends) backend.ComposedOnly = composed;
         bool sea = options.Model == "sea";
         data ??= folder is null ? BabySized(withFeatures: sea) : Engine.Training.Data.Dataset.Load(folder, loadFeatures: sea);
 

@@ -54,6 +54,8 @@ internal static class TrainCommand
         command.Options.Add(checkpointEvery);
         var resume = new Option<string?>("--resume") { Description = "continue the run in this folder from its last.ckpt (options may raise --epochs or change --patience only)" };
         command.Options.Add(resume);
+        var composed = new Option<bool>("--composed") { Description = "run every fused op (InfoNCE, CLUB, BPR) as its composed reference: the same results to rounding, slower; for checking" };
+        command.Options.Add(composed);
         command.SetAction(parse =>
         {
             var resumeFolder = parse.GetValue(resume);
@@ -96,11 +98,11 @@ internal static class TrainCommand
                 if (parse.GetValue(seeds) is not null) throw new ArgumentException("--resume continues one run; it does not take --seeds");
                 if (parse.GetValue(output) is { } o && Path.GetFullPath(o) != Path.GetFullPath(resumeFolder!))
                     throw new ArgumentException($"--resume writes into its own folder {resumeFolder}; --out names another ({o})");
-                return Run(c, parse.GetValue(device)!, resumeFolder, saved, parse.GetValue(checkpointEvery));
+                return Run(c, parse.GetValue(device)!, resumeFolder, saved, parse.GetValue(checkpointEvery), parse.GetValue(composed));
             }
             return parse.GetValue(seeds) is { } list
-                ? RunSeeds(c, SeedSummary.ParseSeeds(list), parse.GetValue(device)!, parse.GetValue(output), parse.GetValue(checkpointEvery))
-                : Run(c, parse.GetValue(device)!, parse.GetValue(output), checkpointEvery: parse.GetValue(checkpointEvery));
+                ? RunSeeds(c, SeedSummary.ParseSeeds(list), parse.GetValue(device)!, parse.GetValue(output), parse.GetValue(checkpointEvery), parse.GetValue(composed))
+                : Run(c, parse.GetValue(device)!, parse.GetValue(output), checkpointEvery: parse.GetValue(checkpointEvery), composed: parse.GetValue(composed));
         });
         return command;
     }
@@ -111,7 +113,7 @@ internal static class TrainCommand
     /// holds a checkpoint is continued from it (the configuration must be the same but for --epochs and --patience),
     /// so running the command again with more seeds or a larger --epochs extends what is there.
     /// </summary>
-    public static int RunSeeds(RunConfig config, IReadOnlyList<ulong> seeds, string deviceName, string? outputFolder, int checkpointEvery = 1)
+    public static int RunSeeds(RunConfig config, IReadOnlyList<ulong> seeds, string deviceName, string? outputFolder, int checkpointEvery = 1, bool composed = false)
     {
         var runs = new List<MetricsReport>();
         foreach (var seed in seeds)
@@ -120,7 +122,7 @@ internal static class TrainCommand
             var saved = folder is not null && File.Exists(Path.Combine(folder, Recommender.LastCheckpoint))
                 ? Checkpoint.Load(Path.Combine(folder, Recommender.LastCheckpoint)) : null;
             Console.WriteLine($"--- seed {seed}{(saved is null ? "" : $": continuing {folder}")}");
-            runs.Add(Train(config with { Seed = seed }, deviceName, folder, saved, checkpointEvery));
+            runs.Add(Train(config with { Seed = seed }, deviceName, folder, saved, checkpointEvery, composed));
         }
         var summary = SeedSummary.Of(runs);
         var table = new Table().AddColumns("test metric", $"mean ± std over {runs.Count} seeds");
@@ -135,15 +137,16 @@ internal static class TrainCommand
         return CliErrors.Ok;
     }
 
-    public static int Run(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom = null, int checkpointEvery = 1)
+    public static int Run(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom = null, int checkpointEvery = 1, bool composed = false)
     {
-        Train(config, deviceName, outputFolder, resumeFrom, checkpointEvery);
+        Train(config, deviceName, outputFolder, resumeFrom, checkpointEvery, composed);
         return CliErrors.Ok;
     }
 
-    private static MetricsReport Train(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom = null, int checkpointEvery = 1)
+    private static MetricsReport Train(RunConfig config, string deviceName, string? outputFolder, Checkpoint? resumeFrom, int checkpointEvery, bool composed)
     {
         var backend = DeviceChoice.Open(deviceName, Console.Error);
+        backend.ComposedOnly = composed;
         var load = Stopwatch.StartNew();
         using var run = resumeFrom is null ? Recommender.Create(config, backend) : Recommender.Load(resumeFrom, backend, config: config);
         var data = run.Data;

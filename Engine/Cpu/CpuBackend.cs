@@ -8,7 +8,7 @@ namespace Engine.Cpu;
 /// <summary>Which implementation multiplies dense matrices on the CPU.</summary>
 public enum GemmProvider
 {
-    /// <summary>OpenBLAS when it loads, the managed kernel otherwise.</summary>
+    /// <summary>Whichever of OpenBLAS and the managed kernel is faster on this machine (<see cref="GemmChoice"/>).</summary>
     Auto,
     OpenBlas,
     Managed,
@@ -26,16 +26,16 @@ public sealed partial class CpuBackend : Backend
 
     public CpuBackend(GemmProvider gemm = GemmProvider.Auto)
     {
-        UseOpenBlas = gemm switch
+        (UseOpenBlas, GemmReason) = gemm switch
         {
-            GemmProvider.Managed => false,
-            GemmProvider.OpenBlas => OpenBlas.IsAvailable ? true
+            GemmProvider.Managed => (false, "asked for"),
+            GemmProvider.OpenBlas => OpenBlas.IsAvailable ? (true, "asked for")
                 : throw new InvalidOperationException($"OpenBLAS was asked for but is not usable: {OpenBlas.Description}"),
-            _ => OpenBlas.IsAvailable,
+            _ => GemmChoice.Decide(),
         };
     }
 
-    /// <summary>The default CPU backend (OpenBLAS when it loads).</summary>
+    /// <summary>The default CPU backend (GEMM by whichever provider measures faster here).</summary>
     public static CpuBackend Shared { get; } = new();
 
     /// <summary>Whether OpenBLAS loaded in this process.</summary>
@@ -47,13 +47,16 @@ public sealed partial class CpuBackend : Backend
     /// <summary>True when GEMM goes to OpenBLAS, false when it runs the managed kernel.</summary>
     public bool UseOpenBlas { get; }
 
+    /// <summary>Why this provider: asked for, measured faster here, or the only one there is.</summary>
+    public string GemmReason { get; }
+
     public override string Name => "cpu";
     public override Device Device => Device.Cpu;
 
     public override string Description =>
         $"CPU, {Environment.ProcessorCount} threads, GEMM by " +
-        (UseOpenBlas ? OpenBlas.Description + " (products with a dimension ≤ 32 by the managed kernel)"
-            : "the managed blocked kernel (OpenBLAS: " + OpenBlas.Description + ")");
+        (UseOpenBlas ? $"{OpenBlas.Description} ({GemmReason}; products with a dimension ≤ 32 by the managed kernel)"
+            : $"the managed blocked kernel ({GemmReason}; OpenBLAS: {OpenBlas.Description})");
 
     // ---------------------------------------------------------------- memory
 

@@ -18,9 +18,7 @@ public static class ItemKnnGraph
     private const uint CacheMagic = 0x4E4E4B53; // "SKNN"
 
     /// <summary>The default cache folder: $SEA_CACHE, else ~/.cache/sea.</summary>
-    public static string DefaultCacheFolder =>
-        Environment.GetEnvironmentVariable("SEA_CACHE") is { Length: > 0 } folder ? folder
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "sea");
+    public static string DefaultCacheFolder => Engine.IO.CacheFolder.Root;
 
     /// <summary>
     /// Builds S from the given modalities, or reads it from <paramref name="cacheFolder"/> when an identical build is

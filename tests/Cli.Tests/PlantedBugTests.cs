@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Engine.Cli.Tests;
 
 /// <summary>
-/// The emulated CUDA device tested itself: a copy of kernels.cu with five bugs planted, each in a kernel of its own,
+/// The emulated CUDA device tested itself: a copy of kernels.cu with seven bugs planted, each where one case alone meets it,
 /// is built into a second emulator library (tests/EmulatedCuda/build.sh), and `sea selftest --device cuda --filter
 /// CASE` run on it must fail and say what went wrong, while the same command on the unchanged emulator passes.
 /// Needs g++ and NVRTC (scripts/emulated-cuda.sh provides the unchanged emulator); skipped without them unless
@@ -36,6 +36,14 @@ public class PlantedBugTests
             "copy_block_##S(int rows, int cols, const T* src, int srcStride, T* dst, int dstStride, \\\n                                              int accumulate)",
             "copy_block_##S(int rows, int cols, const T* src, int srcStride, T* dst, int dstStride, \\\n                                              int accumulate, int planted)",
             "concat_rows", "bytes of parameters, but copy_block_f64(int, int, double*, int, double*, int, int, int) takes"),
+        ["shared memory beyond the launch's size"] = new(
+            "        first = block_reduce(first, MinOp(), none);",
+            "        sea_dynamic_shared[threadIdx.x] = 1;\n        first = block_reduce(first, MinOp(), none);",
+            "max_all", "wrote dynamic shared memory at byte 0, beyond the 0 bytes its launch asked for"),
+        ["a shuffle a lane never reaches"] = new(
+            "        first = warp_reduce(first, MinOp());",
+            "        if (lane_id() == 31) return;\n        first = warp_reduce(first, MinOp());",
+            "max_dim1", "returned while lanes of its warp wait for it at __shfl_down_sync"),
     };
 
     public static TheoryData<string> BugNames => [.. Bugs.Keys];
