@@ -1133,40 +1133,6 @@ __device__ void club_backward(int rows, int d, const T* mu, const T* logvar, con
     }
 }
 
-// μ and logvar of q for each row of x (rows×32), from the packed parameters: q's forward alone, for checks and for
-// evaluating the fitted network. Grid: ceil(rows/256) blocks of 256: a thread per row (q is 1,104 numbers).
-template <typename T> __device__ void club_predict(int rows, const T* x, const T* params, T* mu, T* logvar)
-{
-    for (long long i = global_thread(); i < rows; i += global_threads())
-    {
-        const T* xr = x + i * CLUB_D;
-        for (int branch = 0; branch < 2; ++branch)
-        {
-            const T* w = params + branch * CLUB_BRANCH;
-            T hidden[CLUB_H];
-#pragma unroll
-            for (int j = 0; j < CLUB_H; ++j) hidden[j] = T(0);
-            for (int k = 0; k < CLUB_D; ++k)
-            {
-                const T xk = xr[k];
-#pragma unroll
-                for (int j = 0; j < CLUB_H; ++j) hidden[j] += w[CLUB_W1 + j * CLUB_D + k] * xk;
-            }
-#pragma unroll
-            for (int j = 0; j < CLUB_H; ++j) hidden[j] = relu(hidden[j] + w[CLUB_B1 + j]);
-            T* out = (branch == 0 ? mu : logvar) + i * CLUB_D;
-            for (int o = 0; o < CLUB_D; ++o)
-            {
-                T z = T(0);
-#pragma unroll
-                for (int j = 0; j < CLUB_H; ++j) z += w[CLUB_W2 + o * CLUB_H + j] * hidden[j];
-                z += w[CLUB_B2 + o];
-                out[o] = branch == 0 ? z : d_tanh(z);
-            }
-        }
-    }
-}
-
 // `steps` steps of q's own Adam on fixed pairs: pair p's x and y are rows×32 each, packed pair after pair
 // (x = [x_0; x_1; ...], y likewise). Each step: gradients of
 //     L = Σ_p −mean_i Σ_k [ −(μ(x)_ik − y_ik)² / (2·exp(ℓ(x)_ik)) − ℓ(x)_ik / 2 ]
@@ -1442,8 +1408,6 @@ SEA_FLOATING(SEA_TOPK)
                                                  const int* perm, const int* invPerm, T scale, T* dMu, T* dLogvar,     \
                                                  T* dY)                                                                \
     { sea::club_backward<T>(rows, d, mu, logvar, y, perm, invPerm, scale, dMu, dLogvar, dY); }                         \
-    extern "C" __global__ void club_predict_##S(int rows, const T* x, const T* params, T* mu, T* logvar)              \
-    { sea::club_predict<T>(rows, x, params, mu, logvar); }                                                             \
     extern "C" __global__ void __launch_bounds__(sea::CLUB_FIT_THREADS) club_fit_##S(int pairs, int rows, const T* x, \
                                                                    const T* y, T* params, T* m, T* v, T* scratch,      \
                                                                    int steps,                                          \

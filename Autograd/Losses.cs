@@ -1,16 +1,30 @@
 namespace Engine.Autograd;
 
-/// <summary>The losses the recommenders train with, composed from differentiable ops.</summary>
+/// <summary>The losses the recommenders train with: BPR and CLUB as fused nodes, the others composed from differentiable ops.</summary>
 public static class Losses
 {
     /// <summary>
     /// Bayesian personalised ranking: −mean_b log σ(pos_b − neg_b), in natural log, or in log base 2 when
-    /// <paramref name="base2"/> (as SEA's released code). Scores are b×1.
+    /// <paramref name="base2"/> (as SEA's released code). Scores are b×1. One node over the fused
+    /// <see cref="Backend.BprRows"/>; its backward reads the 1×1 upstream gradient on the host, as the kernel takes its
+    /// scale as a number (a training step has already waited for its loss).
     /// </summary>
     public static Var Bpr(Var positiveScores, Var negativeScores, bool base2 = false)
     {
-        var loss = -(positiveScores - negativeScores).LogSigmoid().Mean();
-        return base2 ? loss * (1 / Math.Log(2)) : loss;
+        var backend = positiveScores.Backend;
+        int rows = positiveScores.Rows;
+        double factor = (base2 ? 1 / Math.Log(2) : 1) / rows; // the mean's 1/b and the change of base
+        var loss = Tape.Output(backend.Allocate(1, 1, positiveScores.DType), positiveScores, negativeScores);
+        using (var perRow = backend.Allocate(rows, 1, positiveScores.DType))
+        using (var sum = backend.Allocate(1, 1, positiveScores.DType))
+        {
+            backend.BprRows(positiveScores.Value, negativeScores.Value, perRow);
+            backend.Reduce(ReduceOp.Sum, perRow, sum);
+            backend.Unary(UnaryOp.Scale, sum, loss.Value, factor);
+        }
+        Tape.Record(loss, () => backend.BprRowsBackward(positiveScores.Value, negativeScores.Value, loss.Grad!.Item() * factor,
+            GradientOf(positiveScores), GradientOf(negativeScores)));
+        return loss;
     }
 
     /// <summary>
@@ -41,15 +55,36 @@ public static class Losses
     /// <summary>
     /// The CLUB estimate of an upper bound on the mutual information between paired rows x_i and y_i, given q's
     /// prediction of y from x (mean μ, log-variance ℓ) and a permutation π of the rows (the unpaired samples):
-    /// max(0, ½ · mean_i Σ_d [(μ_id − y_π(i),d)² − (μ_id − y_id)²] / (2·exp(ℓ_id))).
+    /// max(0, ½ · mean_i Σ_d [(μ_id − y_π(i),d)² − (μ_id − y_id)²] / (2·exp(ℓ_id))). One node over the fused
+    /// <see cref="Backend.ClubBoundRows"/>, the clamp included: where the bound is 0 no gradient flows. Its backward reads
+    /// the bound and its upstream gradient on the host (the kernel takes its scale as a number).
     /// </summary>
     public static Var ClubUpperBound(Var mu, Var logVariance, Var y, Tensor permutation)
     {
-        var shuffled = y.GatherRows(permutation);
-        var gap = (mu - shuffled).Square() - (mu - y).Square();
-        return (gap / (logVariance.Exp() * 2.0)).Sum(dim: 1).Mean().Scale(0.5).Relu();
+        var backend = mu.Backend;
+        double factor = 0.5 / mu.Rows; // ½ · mean
+        var bound = Tape.Output(backend.Allocate(1, 1, mu.DType), mu, logVariance, y);
+        using (var perRow = backend.Allocate(mu.Rows, 1, mu.DType))
+        using (var sum = backend.Allocate(1, 1, mu.DType))
+        using (var unclamped = backend.Allocate(1, 1, mu.DType))
+        {
+            backend.ClubBoundRows(mu.Value, logVariance.Value, y.Value, permutation, perRow);
+            backend.Reduce(ReduceOp.Sum, perRow, sum);
+            backend.Unary(UnaryOp.Scale, sum, unclamped, factor);
+            backend.Unary(UnaryOp.Relu, unclamped, bound.Value);
+        }
+        Tape.Record(bound, () =>
+        {
+            if (bound.Value.Item() > 0)
+                backend.ClubBoundRowsBackward(mu.Value, logVariance.Value, y.Value, permutation, bound.Grad!.Item() * factor,
+                    GradientOf(mu), GradientOf(logVariance), GradientOf(y));
+        });
+        return bound;
     }
 
     /// <summary>Mean squared error: mean((a − b)²).</summary>
     public static Var MeanSquaredError(Var a, Var b) => (a - b).Square().Mean();
+
+    /// <summary>The gradient to accumulate into, or null where none is wanted.</summary>
+    private static Tensor? GradientOf(Var v) => v.RequiresGrad ? v.GradForAccumulation() : null;
 }

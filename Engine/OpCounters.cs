@@ -13,6 +13,8 @@ public enum OpKind
     RowL2Normalize, RowL2NormalizeBackward, SoftmaxRows, SoftmaxRowsBackward, BatchNorm, BatchNormBackward,
     AdamStep, ClubFit,
     TopKRows,
+    BprRows, BprRowsBackward,
+    ClubBoundRows, ClubBoundRowsBackward,
 }
 
 /// <summary>What one op kind added up to: calls, floating-point operations, bytes moved and wall time.</summary>

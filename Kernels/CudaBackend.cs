@@ -30,6 +30,9 @@ public sealed unsafe partial class CudaBackend(CudaDevice device) : Backend
 
     private static ulong Ptr(Tensor t) => ((CudaStorage)t.Storage).Pointer.Address;
 
+    /// <summary>A tensor that may be absent: null (0) for the kernels that skip it.</summary>
+    private static ulong PtrOrNull(Tensor? t) => t is null ? 0UL : Ptr(t);
+
     private static ulong Ptr(Tensor t, long elementOffset) => Ptr(t) + (ulong)(elementOffset * t.DType.SizeInBytes());
 
     private static long Blocks(long n) => Math.Min((n + Threads - 1) / Threads, 65535L * 32);
@@ -216,9 +219,8 @@ public sealed unsafe partial class CudaBackend(CudaDevice device) : Backend
         // Without opting in (cuFuncSetAttribute) a block gets 48 KB of shared memory, the kernel's own (≤ 384 bytes) included.
         if (bitmapBytes > 47 * 1024)
             throw new EngineException(nameof(TopKRows), $"{scores.Cols} columns need a {bitmapBytes}-byte mask bitmap in shared memory; at most 47 KB is supported");
-        ulong rowPtr = maskRowPtr is null ? 0UL : Ptr(maskRowPtr), cols = maskCols is null ? 0UL : Ptr(maskCols);
         LaunchShared("topk_rows", scores.DType, Math.Min(scores.Rows, 65535L * 32), (int)bitmapBytes,
-            scores.Rows, scores.Cols, Ptr(scores), rowPtr, cols, k, Ptr(result));
+            scores.Rows, scores.Cols, Ptr(scores), PtrOrNull(maskRowPtr), PtrOrNull(maskCols), k, Ptr(result));
     }
 
     // ---------------------------------------------------------------- optimisation

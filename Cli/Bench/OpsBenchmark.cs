@@ -74,6 +74,7 @@ public static class OpsBenchmark
         }
 
         results.AddRange(ClubFit(cpu, items, quick ? 5 : 50, floors, quick, log));
+        results.AddRange(ClubBound(items, floors, quick, log));
         return new OpsBenchReport(DateTimeOffset.UtcNow, quick, CpuBackend.Shared.Description, floors, results);
     }
 
@@ -108,6 +109,35 @@ public static class OpsBenchmark
             var (median, reps) = Time(quick ? 2 : 5, run);
             yield return new(name, "managed", DType.Float32.Name(), shape, reps, median, flop / median / 1e9, "GFLOP/s",
                 flop / (floors.PeakGflopsF32 * 1e9), $"{flop / 1e9:0.00} GFLOP at the FMA peak");
+        }
+    }
+
+    /// <summary>
+    /// CLUB's bound on one modality of a Baby batch (7,050 × 32, float32), forward and backward with all three
+    /// gradients: the fused op against its composed reference (<see cref="Backend.ComposedOnly"/>), held to the traffic
+    /// of μ, ℓ and y read and the gradients read and written.
+    /// </summary>
+    private static IEnumerable<OpsBenchResult> ClubBound(int items, MachineFloors floors, bool quick, TextWriter log)
+    {
+        const int width = 32;
+        foreach (bool composed in new[] { false, true })
+        {
+            var backend = new CpuBackend { ComposedOnly = composed };
+            var rng = new Rng(8);
+            Tensor Values() => backend.Uniform(items, width, DType.Float32, rng, -1, 1);
+            using Tensor mu = Values(), logVariance = Values(), y = Values(), dMu = Values(), dLogVariance = Values(), dY = Values();
+            using var permutation = backend.Permutation(items, rng);
+            using var rowTerm = backend.Allocate(items, 1, DType.Float32);
+            double bytes = sizeof(float) * (items * width * (3.0 + 2 * 3) + items) + sizeof(int) * items;
+            string name = $"club bound fwd+bwd ({(composed ? "composed ops" : "one fused op")})";
+            log.WriteLine($"{name} ...");
+            var (median, reps) = Time(quick ? 3 : 20, () =>
+            {
+                backend.ClubBoundRows(mu, logVariance, y, permutation, rowTerm);
+                backend.ClubBoundRowsBackward(mu, logVariance, y, permutation, 1.0 / items, dMu, dLogVariance, dY);
+            });
+            yield return new(name, "managed", DType.Float32.Name(), $"{items}×{width}", reps, median, bytes / median / 1e9, "GB/s",
+                bytes / (floors.CopyGBps * 1e9), $"{bytes / 1e6:0.0} MB at the copy bandwidth");
         }
     }
 

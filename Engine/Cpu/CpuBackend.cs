@@ -117,6 +117,9 @@ public sealed partial class CpuBackend : Backend
     /// <summary>The managed array behind a CPU tensor.</summary>
     internal static T[] Data<T>(Tensor t) => (T[])((CpuStorage)t.Storage).Data;
 
+    /// <summary>The array behind a gradient that may not be wanted.</summary>
+    private static T[]? OrNull<T>(Tensor? t) => t is null ? null : Data<T>(t);
+
     protected override TensorStorage AllocateCore(long length, DType dtype)
     {
         var element = dtype switch

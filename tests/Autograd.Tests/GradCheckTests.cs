@@ -17,6 +17,26 @@ public class GradCheckTests
         Assert.True(result.Checked > 0);
     }
 
+    /// <summary>
+    /// The fused losses pass the same checks through their composed references (<see cref="Backend.ComposedOnly"/>) as
+    /// through the CPU kernels, and each path is the one that ran: only the references call the elementwise primitives.
+    /// </summary>
+    [Theory]
+    [InlineData("bpr", false)]
+    [InlineData("bpr_log2", false)]
+    [InlineData("club_upper_bound", false)]
+    [InlineData("bpr", true)]
+    [InlineData("bpr_log2", true)]
+    [InlineData("club_upper_bound", true)]
+    public void Fused_loss_gradient_matches_central_differences_through_kernel_and_reference(string name, bool composed)
+    {
+        var backend = new CpuBackend { ComposedOnly = composed };
+        backend.Counters.Enabled = true;
+        var result = OpGradCheckCases.All.Single(c => c.Name == name).Run(backend);
+        Assert.True(result.Passed, string.Join("\n", result.Mismatches));
+        Assert.Equal(composed, backend.Counters.Snapshot().ContainsKey(OpKind.Binary));
+    }
+
     [Fact]
     public void Registry_covers_at_least_25_cases_with_unique_names()
     {

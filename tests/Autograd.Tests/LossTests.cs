@@ -99,4 +99,19 @@ public class ClubBoundTests
         var logVar = Var.Constant(b.FromArray(new[] { 0.0, 0.0 }, 2, 1));
         Assert.Equal(0.0, Losses.ClubUpperBound(mu, logVar, y, b.FromArray(new[] { 1, 0 }, 2, 1)).Value.Item());
     }
+
+    /// <summary>The clamp is part of the node: where the bound is 0, nothing flows back to μ, ℓ or y.</summary>
+    [Fact]
+    public void Club_upper_bound_sends_no_gradient_where_clamped()
+    {
+        var b = Engine.Cpu.CpuBackend.Shared;
+        var mu = Var.Parameter(b.FromArray(new[] { 4.0, 1.0 }, 2, 1), "mu");
+        var y = Var.Parameter(b.FromArray(new[] { 1.0, 4.0 }, 2, 1), "y");
+        var logVar = Var.Parameter(b.FromArray(new[] { 0.0, 0.0 }, 2, 1), "logvar");
+        using var tape = Tape.Begin();
+        // Through a product, so the bound's upstream gradient is not 1: the clamp, not the scale, must stop it.
+        tape.Backward(Losses.ClubUpperBound(mu, logVar, y, b.FromArray(new[] { 1, 0 }, 2, 1)) * 3.0);
+        foreach (var v in new[] { mu, y, logVar })
+            Assert.All(v.Grad?.ToArray<double>() ?? [0.0], g => Assert.Equal(0.0, g));
+    }
 }

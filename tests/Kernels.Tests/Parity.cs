@@ -18,6 +18,9 @@ internal sealed record Arg(string Name, int Rows, int Cols, double[] Values, DTy
     public static Arg Index(string name, int[] values) => new(name, values.Length, 1, values.Select(v => (double)v).ToArray(), DType.Int32);
 }
 
+/// <summary>Where a fused op runs against the CPU backend's kernel.</summary>
+public enum FusedRun { CpuComposed, CudaKernel, CudaComposed }
+
 /// <summary>
 /// Holds a backend to the CPU reference (managed GEMM): runs one op on both over the same host inputs and compares
 /// every tensor of the call afterwards, inputs included (an op must not write where it only reads). Skipped, with the
@@ -40,6 +43,25 @@ internal sealed class Parity(Backend device) : IDisposable
         Gpu.Require();
         return new Parity(new CudaBackend(CudaDevice.Open()));
     }
+
+    /// <summary>
+    /// For a fused op: CUDA's kernel, or the composed reference on CUDA or on the CPU (<see cref="Backend.ComposedOnly"/>),
+    /// held to the CPU backend's kernel; the device's counters on, so a test can tell which path ran.
+    /// </summary>
+    public static Parity ForFused(FusedRun run)
+    {
+        if (run != FusedRun.CpuComposed) Gpu.Require();
+        Backend device = run == FusedRun.CpuComposed ? new CpuBackend(GemmProvider.Managed) : new CudaBackend(CudaDevice.Open());
+        device.ComposedOnly = run != FusedRun.CudaKernel;
+        device.Counters.Enabled = true;
+        return new Parity(device);
+    }
+
+    /// <summary>
+    /// Whether the fused op ran as its composed reference on the device: the references (BPR's, CLUB's) use the
+    /// elementwise primitives, which the kernels and the harness's uploads and downloads never call.
+    /// </summary>
+    public bool RanComposed => device.Counters.Snapshot().ContainsKey(OpKind.Binary);
 
     /// <summary>The tensors' values after <paramref name="run"/> on the CPU: a forward's outputs to feed its backward.</summary>
     public double[][] OnCpu(DType dtype, Action<Backend, Tensor[]> run, params Arg[] args) => Run(cpu, dtype, run, args);
