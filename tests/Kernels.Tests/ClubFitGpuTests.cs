@@ -3,42 +3,59 @@ using Engine.Cpu;
 namespace Engine.Kernels.Tests;
 
 /// <summary>
-/// CUDA's <see cref="Backend.ClubFit"/> (kernels.cu's one-launch club_fit) held to the CPU backend's after 50 steps on
-/// Baby-sized pairs. The comparison is skipped, with the probe's reason, where there is no GPU.
+/// CUDA's <see cref="Backend.ClubFit"/> held to the CPU backend's kernel and to its own composed reference
+/// (<see cref="Backend.ComposedOnly"/>): kernels.cu's club_fit_rows and club_fit_adam on pairs spanning many blocks,
+/// and the reference where the kernels do not take q's widths. Skipped, with the probe's reason, where there is no GPU.
 /// </summary>
 [Trait("Category", Category.Cuda)]
 public class ClubFitGpuTests
 {
+    /// <summary>q's parameters and Adam's moments after <paramref name="steps"/> steps from step 10, on random pairs and moments.</summary>
+    private static double[][] Fit(Backend backend, DType dtype, ClubLayout layout, int rows, int steps)
+    {
+        var rng = new Random(11);
+        double[] Draw(int n, double scale) => Enumerable.Range(0, n).Select(_ => (rng.NextDouble() * 2 - 1) * scale).ToArray();
+        int length = layout.Length;
+        using var x = backend.FromDoubles(Draw(rows * layout.Width, 1), rows, layout.Width, dtype);
+        using var y = backend.FromDoubles(Draw(rows * layout.Width, 1), rows, layout.Width, dtype);
+        using var p = backend.FromDoubles(Draw(length, 0.5), 1, length, dtype);
+        using var m = backend.FromDoubles(Draw(length, 1e-3), 1, length, dtype);
+        using var v = backend.FromDoubles(Draw(length, 1e-3).Select(Math.Abs).ToArray(), 1, length, dtype);
+        backend.ClubFit(x, y, 2, layout, p, m, v, steps, 10, 1e-4, 0.9, 0.999, 1e-8, 0);
+        return [p.ToArray<double>(), m.ToArray<double>(), v.ToArray<double>()];
+    }
+
+    private static void AssertClose(double[][] expected, double[][] actual, double tolerance, string what)
+    {
+        for (int t = 0; t < 3; t++)
+            for (int i = 0; i < expected[t].Length; i++)
+                Assert.True(Math.Abs(expected[t][i] - actual[t][i]) <= tolerance * (1 + Math.Abs(expected[t][i])),
+                    $"{(t == 0 ? "parameter" : t == 1 ? "first moment" : "second moment")} {i}: {what} {expected[t][i]:G12}, CUDA {actual[t][i]:G12}");
+    }
+
+    /// <summary>2 × 1,000 rows: eight blocks of club_fit_rows, the last one partial.</summary>
     [Theory]
     [InlineData(DType.Float32, 1e-4)]
     [InlineData(DType.Float64, 1e-10)]
-    public void Cuda_fits_what_the_cpu_fits(DType dtype, double tolerance)
+    public void Cuda_kernels_fit_what_the_cpu_kernel_and_the_composed_reference_fit(DType dtype, double tolerance)
     {
         Gpu.Require();
         using var gpu = new CudaBackend(CudaDevice.Open());
-        var cpu = new CpuBackend(GemmProvider.Managed);
         var layout = new ClubLayout(32, 8);
-        var rng = new Random(11);
-        double[] Draw(int n, double scale) => Enumerable.Range(0, n).Select(_ => (rng.NextDouble() * 2 - 1) * scale).ToArray();
-        int rows = 2 * 7050;
-        double[] x = Draw(rows * 32, 1), y = Draw(rows * 32, 1), p = Draw(layout.Length, 0.5);
-        double[] m = Draw(layout.Length, 1e-3), v = Draw(layout.Length, 1e-3).Select(Math.Abs).ToArray();
+        var actual = Fit(gpu, dtype, layout, 2 * 1000, 20);
+        AssertClose(Fit(new CpuBackend(GemmProvider.Managed), dtype, layout, 2 * 1000, 20), actual, tolerance, "CPU");
+        gpu.ComposedOnly = true;
+        AssertClose(Fit(gpu, dtype, layout, 2 * 1000, 20), actual, tolerance, "composed on CUDA");
+    }
 
-        double[][] Fit(Backend backend)
-        {
-            using var tx = backend.FromDoubles(x, rows, 32, dtype);
-            using var ty = backend.FromDoubles(y, rows, 32, dtype);
-            using var tp = backend.FromDoubles(p, 1, layout.Length, dtype);
-            using var tm = backend.FromDoubles(m, 1, layout.Length, dtype);
-            using var tv = backend.FromDoubles(v, 1, layout.Length, dtype);
-            backend.ClubFit(tx, ty, 2, layout, tp, tm, tv, 50, 10, 1e-4, 0.9, 0.999, 1e-8, 0);
-            return [tp.ToArray<double>(), tm.ToArray<double>(), tv.ToArray<double>()];
-        }
-
-        var (expected, actual) = (Fit(cpu), Fit(gpu));
-        for (int t = 0; t < 3; t++)
-            for (int i = 0; i < layout.Length; i++)
-                Assert.True(Math.Abs(expected[t][i] - actual[t][i]) <= tolerance * (1 + Math.Abs(expected[t][i])),
-                    $"{(t == 0 ? "parameter" : t == 1 ? "first moment" : "second moment")} {i}: CPU {expected[t][i]:G12}, CUDA {actual[t][i]:G12}");
+    [Theory]
+    [InlineData(DType.Float32, 1e-4)]
+    [InlineData(DType.Float64, 1e-10)]
+    public void Widths_the_kernels_do_not_take_run_the_composed_reference(DType dtype, double tolerance)
+    {
+        Gpu.Require();
+        using var gpu = new CudaBackend(CudaDevice.Open());
+        var layout = new ClubLayout(16, 4);
+        AssertClose(Fit(new CpuBackend(GemmProvider.Managed), dtype, layout, 2 * 300, 5), Fit(gpu, dtype, layout, 2 * 300, 5), tolerance, "CPU");
     }
 }
