@@ -737,17 +737,23 @@ __device__ void spmm_csr_forward(int rows, int n, const int* rowPtr, const int* 
 // v = v·β₂ + (1−β₂)g²; p −= stepSize · m / (sqrt(v)/bc2Sqrt + ε), where the host computes in double
 // stepSize = lr/(1−β₁ᵗ) and bc2Sqrt = sqrt(1−β₂ᵗ). Grid: ceil(n/256) blocks of 256: elementwise.
 template <typename T>
+__device__ __forceinline__ void adam_update(T& p, T g, T& m, T& v, T stepSize, T bc2Sqrt, T oneMinusBeta1, T beta2,
+                                            T oneMinusBeta2, T eps, T weightDecay)
+{
+    if (weightDecay != T(0)) g += weightDecay * p;
+    m += oneMinusBeta1 * (g - m);
+    v = v * beta2 + oneMinusBeta2 * g * g;
+    p -= stepSize * (m / (d_sqrt(v) / bc2Sqrt + eps));
+}
+
+template <typename T>
 __device__ void adam_step(long long n, T* p, const T* g, T* m, T* v, T stepSize, T bc2Sqrt, T oneMinusBeta1, T beta2,
                           T oneMinusBeta2, T eps, T weightDecay)
 {
     for (long long i = global_thread(); i < n; i += global_threads())
     {
-        T pi = p[i];
-        T gi = weightDecay != T(0) ? g[i] + weightDecay * pi : g[i];
-        T mi = m[i];
-        mi += oneMinusBeta1 * (gi - mi);
-        T vi = v[i] * beta2 + oneMinusBeta2 * gi * gi;
-        pi -= stepSize * (mi / (d_sqrt(vi) / bc2Sqrt + eps));
+        T pi = p[i], mi = m[i], vi = v[i];
+        adam_update(pi, g[i], mi, vi, stepSize, bc2Sqrt, oneMinusBeta1, beta2, oneMinusBeta2, eps, weightDecay);
         m[i] = mi;
         v[i] = vi;
         p[i] = pi;
@@ -1067,7 +1073,7 @@ __device__ void topk_rows(int rows, int cols, const T* scores, const int* maskRo
 //     offset  264: μ.2.weight   32×8        offset  816: logvar.2.weight 32×8
 //     offset  520: μ.2.bias     32          offset 1072: logvar.2.bias   32
 // Adam's moments m and v are packed the same way. The widths (SeaOptions.MiWidth = 32, ClubHidden = 8) are
-// compile-time here: the host must refuse other widths on this path.
+// compile-time here: for other widths the host runs ClubFit's composed reference (CudaBackend.ClubFitTakes).
 
 constexpr int CLUB_D = 32; // x, y, μ, logvar width
 constexpr int CLUB_H = 8;  // hidden width
@@ -1133,151 +1139,140 @@ __device__ void club_backward(int rows, int d, const T* mu, const T* logvar, con
     }
 }
 
-// `steps` steps of q's own Adam on fixed pairs: pair p's x and y are rows×32 each, packed pair after pair
-// (x = [x_0; x_1; ...], y likewise). Each step: gradients of
+// club_fit: `steps` steps of q's own Adam on fixed pairs, pair p's x and y rows×32 each, packed pair after pair
+// (x = [x_0; x_1; ...], y likewise). Each step the gradients of
 //     L = Σ_p −mean_i Σ_k [ −(μ(x)_ik − y_ik)² / (2·exp(ℓ(x)_ik)) − ℓ(x)_ik / 2 ]
-// (Losses.GaussianLogLikelihood negated, summed over the pairs; the gradients are computed afresh, as after
-// ZeroGrad), then Adam on every parameter with PyTorch's arithmetic (as adam_step; t = step0 + 1, step0 + 2, ...,
-// bias corrections in double). params, m, v: the packed buffers above, updated in place; the host adds `steps` to
-// its step count afterwards.
-// Shape: ONE block (grid 1; other blocks return at once) of CLUB_FIT_THREADS = 256 threads (the launch bounds: any
-// multiple of 32 up to 256 works), because every step needs every row's contribution before the next: one block
-// keeps the whole fit in a single launch with __syncthreads as the step barrier, and the fixed summation order that
-// makes it deterministic.
-// Each step: (A) thread t runs q forward and backward for rows t, t+256, ... (weights in shared memory), writing
-// per-row activations and deltas to scratch; (B) thread t owns parameters t, t+256, ...: sums its gradient over all
-// (pair, row) in order (partial sums of 64 rows) and applies Adam. Static shared memory: 1104·sizeof(T) (8.6 KB in
-// f64). scratch: pairs·rows·CLUB_SCRATCH elements of T (Baby, 2 pairs × 7,050 items: 1.35 M, 10.8 MB in f64).
-// Cost: about 2·pairs·rows·(4·32·8) multiply-adds per step on one SM: correctness over speed.
+// (Losses.GaussianLogLikelihood negated, summed over the pairs; afresh, as after ZeroGrad), then Adam on every
+// parameter. Every step needs every row's contribution before the next, so a step is two launches: club_fit_rows
+// (many blocks: q per row, and each block's gradient over its rows) then club_fit_adam (the blocks' gradients summed
+// in block order, and Adam). The host runs the steps; params, m, v are the packed buffers above, updated in place.
+
+// q forward and backward for one (pair, row), weights w (shared memory): writes the row's scratch (CLUB_SCRATCH).
+// invRows = 1 / rows per pair (the mean's backward).
 template <typename T>
-__device__ void club_fit(int pairs, int rows, const T* x, const T* y, T* params, T* m, T* v, T* scratch, int steps, int step0,
-                         double lr, double beta1, double beta2, double eps, double weightDecay)
+__device__ void club_fit_row(const T* xr, const T* yr, const T* w, T invRows, T* sc)
 {
-    if (blockIdx.x != 0) return;
+    const T half = T(0.5);
+    const T* wm = w;               // μ branch
+    const T* wl = w + CLUB_BRANCH; // logvar branch
+    T h[CLUB_H], g[CLUB_H];
+#pragma unroll
+    for (int j = 0; j < CLUB_H; ++j) { h[j] = T(0); g[j] = T(0); }
+    for (int k = 0; k < CLUB_D; ++k)
+    {
+        const T xk = xr[k];
+#pragma unroll
+        for (int j = 0; j < CLUB_H; ++j)
+        {
+            h[j] += wm[CLUB_W1 + j * CLUB_D + k] * xk;
+            g[j] += wl[CLUB_W1 + j * CLUB_D + k] * xk;
+        }
+    }
+    // From here h and g hold the activations a = relu(h), r = relu(g) (fewer live registers); relu(h) > 0 exactly
+    // where h > 0, so they also serve as ReLU's backward mask.
+    T da[CLUB_H], dr[CLUB_H];
+#pragma unroll
+    for (int j = 0; j < CLUB_H; ++j)
+    {
+        h[j] = relu(h[j] + wm[CLUB_B1 + j]);
+        g[j] = relu(g[j] + wl[CLUB_B1 + j]);
+        da[j] = T(0);
+        dr[j] = T(0);
+    }
+    for (int o = 0; o < CLUB_D; ++o)
+    {
+        T mu = T(0), z = T(0);
+#pragma unroll
+        for (int j = 0; j < CLUB_H; ++j)
+        {
+            mu += wm[CLUB_W2 + o * CLUB_H + j] * h[j];
+            z += wl[CLUB_W2 + o * CLUB_H + j] * g[j];
+        }
+        mu += wm[CLUB_B2 + o];
+        z += wl[CLUB_B2 + o];
+        const T l = d_tanh(z);
+        const T variance = d_exp(l);
+        const T diff = mu - yr[o];
+        const T dmu = diff / variance * invRows;                        // ∂L/∂μ
+        const T dl = (half - half * (diff * diff) / variance) * invRows; // ∂L/∂ℓ
+        const T dz = dl * (T(1) - l * l);                                // through tanh
+        sc[o] = dmu;
+        sc[CLUB_D + o] = dz;
+#pragma unroll
+        for (int j = 0; j < CLUB_H; ++j)
+        {
+            da[j] += wm[CLUB_W2 + o * CLUB_H + j] * dmu;
+            dr[j] += wl[CLUB_W2 + o * CLUB_H + j] * dz;
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < CLUB_H; ++j)
+    {
+        sc[2 * CLUB_D + j] = h[j];
+        sc[2 * CLUB_D + CLUB_H + j] = h[j] > T(0) ? da[j] : T(0); // ReLU backward
+        sc[2 * CLUB_D + 2 * CLUB_H + j] = g[j];
+        sc[2 * CLUB_D + 3 * CLUB_H + j] = g[j] > T(0) ? dr[j] : T(0);
+    }
+}
+
+// A club_fit step's first launch. Block b takes rows b·blockDim .. (b+1)·blockDim − 1 of the total = pairs·rows:
+// thread t runs q forward and backward for row b·blockDim + t (club_fit_row; weights in shared memory), then thread
+// t sums the gradient of parameters t, t + blockDim, ... over the block's rows in row order into partials[b][p].
+// Grid: EXACTLY ceil(total/256) blocks of CLUB_FIT_THREADS = 256 (no grid-stride: partials has a row per block).
+// Static shared memory: CLUB_PARAMS·sizeof(T) (8.6 KB in f64). scratch: total·CLUB_SCRATCH elements of T (Baby, 2
+// pairs × 7,050 items: 1.35 M, 10.8 MB in f64); partials: gridDim·CLUB_PARAMS.
+template <typename T>
+__device__ void club_fit_rows(int total, int rows, const T* x, const T* y, const T* params, T* scratch, T* partials)
+{
     __shared__ T w[CLUB_PARAMS];
     for (int p = threadIdx.x; p < CLUB_PARAMS; p += blockDim.x) w[p] = params[p];
     __syncthreads();
-
-    const long long total = (long long)pairs * rows;
-    const T invRows = T(1) / (T)rows; // the mean's backward: dy · (1/count)
-    const T half = T(0.5);
-    // Adam's per-step constants cast as the CPU casts them (CpuBackend.Adam).
-    const T b2 = (T)beta2, oneMinusB1 = (T)(1 - beta1), oneMinusB2 = (T)(1 - beta2), e = (T)eps, wd = (T)weightDecay;
-
-    for (int step = 0; step < steps; ++step)
+    const long long first = (long long)blockIdx.x * blockDim.x, gi = first + threadIdx.x;
+    if (gi < total) club_fit_row(x + gi * CLUB_D, y + gi * CLUB_D, w, T(1) / (T)rows, scratch + gi * CLUB_SCRATCH);
+    __syncthreads(); // the block's scratch rows, written to global memory, are visible to the whole block
+    const long long count = total - first < blockDim.x ? total - first : blockDim.x;
+    const T* block = scratch + first * CLUB_SCRATCH;
+    const T* blockX = x + first * CLUB_D;
+    for (int p = threadIdx.x; p < CLUB_PARAMS; p += blockDim.x)
     {
-        // (A) forward and backward of q, a thread per (pair, row).
-        for (long long gi = threadIdx.x; gi < total; gi += blockDim.x)
+        const int branch = p / CLUB_BRANCH, local = p - branch * CLUB_BRANCH;
+        const int outDelta = branch * CLUB_D;                   // dμ or dz
+        const int hiddenAct = 2 * CLUB_D + branch * 2 * CLUB_H; // a or r
+        const int hiddenDelta = hiddenAct + CLUB_H;             // dh or dg
+        // The gradient is Σ_rows left·right, right = 1 for biases; pick the two scratch (or x) columns.
+        int leftColumn, rightColumn = -1;
+        bool rightFromX = false;
+        if (local < CLUB_B1) { leftColumn = hiddenDelta + local / CLUB_D; rightColumn = local % CLUB_D; rightFromX = true; }
+        else if (local < CLUB_W2) { leftColumn = hiddenDelta + (local - CLUB_B1); }
+        else if (local < CLUB_B2) { leftColumn = outDelta + (local - CLUB_W2) / CLUB_H; rightColumn = hiddenAct + (local - CLUB_W2) % CLUB_H; }
+        else { leftColumn = outDelta + (local - CLUB_B2); }
+        T grad = T(0);
+        for (long long i = 0; i < count; ++i)
         {
-            const T* xr = x + gi * CLUB_D;
-            const T* yr = y + gi * CLUB_D;
-            T* sc = scratch + gi * CLUB_SCRATCH;
-            const T* wm = w;               // μ branch
-            const T* wl = w + CLUB_BRANCH; // logvar branch
-            T h[CLUB_H], g[CLUB_H];
-#pragma unroll
-            for (int j = 0; j < CLUB_H; ++j) { h[j] = T(0); g[j] = T(0); }
-            for (int k = 0; k < CLUB_D; ++k)
-            {
-                const T xk = xr[k];
-#pragma unroll
-                for (int j = 0; j < CLUB_H; ++j)
-                {
-                    h[j] += wm[CLUB_W1 + j * CLUB_D + k] * xk;
-                    g[j] += wl[CLUB_W1 + j * CLUB_D + k] * xk;
-                }
-            }
-            // From here h and g hold the activations a = relu(h), r = relu(g) (fewer live registers); relu(h) > 0
-            // exactly where h > 0, so they also serve as ReLU's backward mask.
-            T da[CLUB_H], dr[CLUB_H];
-#pragma unroll
-            for (int j = 0; j < CLUB_H; ++j)
-            {
-                h[j] = relu(h[j] + wm[CLUB_B1 + j]);
-                g[j] = relu(g[j] + wl[CLUB_B1 + j]);
-                da[j] = T(0);
-                dr[j] = T(0);
-            }
-            for (int o = 0; o < CLUB_D; ++o)
-            {
-                T mu = T(0), z = T(0);
-#pragma unroll
-                for (int j = 0; j < CLUB_H; ++j)
-                {
-                    mu += wm[CLUB_W2 + o * CLUB_H + j] * h[j];
-                    z += wl[CLUB_W2 + o * CLUB_H + j] * g[j];
-                }
-                mu += wm[CLUB_B2 + o];
-                z += wl[CLUB_B2 + o];
-                const T l = d_tanh(z);
-                const T variance = d_exp(l);
-                const T diff = mu - yr[o];
-                const T dmu = diff / variance * invRows;                          // ∂L/∂μ
-                const T dl = (half - half * (diff * diff) / variance) * invRows;   // ∂L/∂ℓ
-                const T dz = dl * (T(1) - l * l);                                  // through tanh
-                sc[o] = dmu;
-                sc[CLUB_D + o] = dz;
-#pragma unroll
-                for (int j = 0; j < CLUB_H; ++j)
-                {
-                    da[j] += wm[CLUB_W2 + o * CLUB_H + j] * dmu;
-                    dr[j] += wl[CLUB_W2 + o * CLUB_H + j] * dz;
-                }
-            }
-#pragma unroll
-            for (int j = 0; j < CLUB_H; ++j)
-            {
-                sc[2 * CLUB_D + j] = h[j];
-                sc[2 * CLUB_D + CLUB_H + j] = h[j] > T(0) ? da[j] : T(0);          // ReLU backward
-                sc[2 * CLUB_D + 2 * CLUB_H + j] = g[j];
-                sc[2 * CLUB_D + 3 * CLUB_H + j] = g[j] > T(0) ? dr[j] : T(0);
-            }
+            const T left = block[i * CLUB_SCRATCH + leftColumn];
+            const T right = rightColumn < 0 ? T(1) : (rightFromX ? blockX[i * CLUB_D + rightColumn] : block[i * CLUB_SCRATCH + rightColumn]);
+            grad += left * right;
         }
-        __syncthreads();
+        partials[(long long)blockIdx.x * CLUB_PARAMS + p] = grad;
+    }
+}
 
-        // (B) a thread per parameter: its gradient over every (pair, row) in order, then Adam.
-        const int t = step0 + step + 1;
-        const double bc1 = 1 - pow(beta1, (double)t), bc2 = 1 - pow(beta2, (double)t);
-        const T stepSize = (T)(lr / bc1), bc2Sqrt = (T)sqrt(bc2);
-        for (int p = threadIdx.x; p < CLUB_PARAMS; p += blockDim.x)
-        {
-            const int branch = p / CLUB_BRANCH, local = p - branch * CLUB_BRANCH;
-            const int outDelta = branch * CLUB_D;                  // dμ or dz
-            const int hiddenAct = 2 * CLUB_D + branch * 2 * CLUB_H; // a or r
-            const int hiddenDelta = hiddenAct + CLUB_H;            // dh or dg
-            // The gradient is Σ_rows left·right, right = 1 for biases; pick the two scratch (or x) columns.
-            int leftColumn, rightColumn = -1;
-            bool rightFromX = false;
-            if (local < CLUB_B1) { leftColumn = hiddenDelta + local / CLUB_D; rightColumn = local % CLUB_D; rightFromX = true; }
-            else if (local < CLUB_W2) { leftColumn = hiddenDelta + (local - CLUB_B1); }
-            else if (local < CLUB_B2) { leftColumn = outDelta + (local - CLUB_W2) / CLUB_H; rightColumn = hiddenAct + (local - CLUB_W2) % CLUB_H; }
-            else { leftColumn = outDelta + (local - CLUB_B2); }
-            T grad = T(0);
-            for (long long start = 0; start < total; start += 64)
-            {
-                const long long end = start + 64 < total ? start + 64 : total;
-                T partial = T(0);
-                for (long long gi = start; gi < end; ++gi)
-                {
-                    const T left = scratch[gi * CLUB_SCRATCH + leftColumn];
-                    const T right = rightColumn < 0 ? T(1)
-                                    : (rightFromX ? x[gi * CLUB_D + rightColumn] : scratch[gi * CLUB_SCRATCH + rightColumn]);
-                    partial += left * right;
-                }
-                grad += partial;
-            }
-            T pv = w[p];
-            const T gv = weightDecay != 0 ? grad + wd * pv : grad;
-            T mv = m[p];
-            mv += oneMinusB1 * (gv - mv);
-            const T vv = v[p] * b2 + oneMinusB2 * gv * gv;
-            pv -= stepSize * (mv / (d_sqrt(vv) / bc2Sqrt + e));
-            m[p] = mv;
-            v[p] = vv;
-            w[p] = pv;
-            params[p] = pv;
-        }
-        __syncthreads();
+// A club_fit step's second launch: parameter p's gradient Σ_b partials[b][p] over club_fit_rows' `blocks` blocks in
+// block order (deterministic), then adam_step's update (the host computes its constants in double for the step).
+// Grid: ceil(CLUB_PARAMS/256) = 5 blocks of 256: a thread per parameter.
+template <typename T>
+__device__ void club_fit_adam(int blocks, const T* partials, T* params, T* m, T* v, T stepSize, T bc2Sqrt, T oneMinusBeta1,
+                              T beta2, T oneMinusBeta2, T eps, T weightDecay)
+{
+    for (long long p = global_thread(); p < CLUB_PARAMS; p += global_threads())
+    {
+        T grad = T(0);
+        for (int b = 0; b < blocks; ++b) grad += partials[(long long)b * CLUB_PARAMS + p];
+        T pv = params[p], mv = m[p], vv = v[p];
+        adam_update(pv, grad, mv, vv, stepSize, bc2Sqrt, oneMinusBeta1, beta2, oneMinusBeta2, eps, weightDecay);
+        m[p] = mv;
+        v[p] = vv;
+        params[p] = pv;
     }
 }
 
@@ -1408,10 +1403,13 @@ SEA_FLOATING(SEA_TOPK)
                                                  const int* perm, const int* invPerm, T scale, T* dMu, T* dLogvar,     \
                                                  T* dY)                                                                \
     { sea::club_backward<T>(rows, d, mu, logvar, y, perm, invPerm, scale, dMu, dLogvar, dY); }                         \
-    extern "C" __global__ void __launch_bounds__(sea::CLUB_FIT_THREADS) club_fit_##S(int pairs, int rows, const T* x, \
-                                                                   const T* y, T* params, T* m, T* v, T* scratch,      \
-                                                                   int steps,                                          \
-                                                                   int step0, double lr, double beta1, double beta2,   \
-                                                                   double eps, double weightDecay)                     \
-    { sea::club_fit<T>(pairs, rows, x, y, params, m, v, scratch, steps, step0, lr, beta1, beta2, eps, weightDecay); }
+    extern "C" __global__ void __launch_bounds__(sea::CLUB_FIT_THREADS) club_fit_rows_##S(int total, int rows,       \
+                                                                   const T* x, const T* y, const T* params,            \
+                                                                   T* scratch, T* partials)                            \
+    { sea::club_fit_rows<T>(total, rows, x, y, params, scratch, partials); }                                           \
+    extern "C" __global__ void club_fit_adam_##S(int blocks, const T* partials, T* params, T* m, T* v, T stepSize,   \
+                                                 T bc2Sqrt, T oneMinusBeta1, T beta2, T oneMinusBeta2, T eps,          \
+                                                 T weightDecay)                                                        \
+    { sea::club_fit_adam<T>(blocks, partials, params, m, v, stepSize, bc2Sqrt, oneMinusBeta1, beta2, oneMinusBeta2,   \
+                            eps, weightDecay); }
 SEA_FLOATING(SEA_CLUB)

@@ -29,8 +29,6 @@ public abstract partial class Backend
     protected abstract void BatchNormCore(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean, Tensor invStd, double eps);
     protected abstract void BatchNormBackwardCore(Tensor x, Tensor gamma, Tensor mean, Tensor invStd, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta);
     protected abstract void TopKRowsCore(Tensor scores, Tensor? maskRowPtr, Tensor? maskCols, int k, Tensor result);
-    protected abstract void ClubFitCore(Tensor x, Tensor y, int pairs, ClubLayout layout, Tensor parameters, Tensor m, Tensor v, int steps, int step0,
-        double lr, double beta1, double beta2, double eps, double weightDecay);
     protected abstract void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step);
 
     private static string Shapes(Tensor[] ts) => string.Join(", ", ts.Select(t => t.Shape));

@@ -5,7 +5,7 @@ namespace Engine;
 /// μ(x) = L2(ReLU(L1(x))) then logvar(x) = tanh(L4(ReLU(L3(x)))), each laid out as [L1 weight (hidden×width) |
 /// L1 bias (hidden) | L2 weight (width×hidden) | L2 bias (width)], row-major with PyTorch's Linear shapes (out×in).
 /// Adam's moments are packed the same way. With SEA's widths (32, 8) that is 2 × 552 = 1,104 numbers, the layout
-/// kernels.cu's <c>club_fit</c> is compiled for.
+/// kernels.cu's <c>club_fit</c> kernels are compiled for.
 /// </summary>
 public readonly record struct ClubLayout(int Width, int Hidden)
 {

@@ -234,21 +234,6 @@ public sealed unsafe partial class CudaBackend(CudaDevice device) : Backend
             Scalar(t, lr / bc1), Scalar(t, Math.Sqrt(bc2)), Scalar(t, 1 - beta1), Scalar(t, beta2), Scalar(t, 1 - beta2), Scalar(t, eps), Scalar(t, weightDecay));
     }
 
-    /// <summary>
-    /// kernels.cu's club_fit: the whole fit in ONE launch (one block; the steps are separated by block barriers), with a
-    /// scratch of 96 values per (pair, row). The kernel is compiled for SEA's widths (32, hidden 8) only.
-    /// </summary>
-    protected override void ClubFitCore(Tensor x, Tensor y, int pairs, ClubLayout layout, Tensor parameters, Tensor m, Tensor v,
-        int steps, int step0, double lr, double beta1, double beta2, double eps, double weightDecay)
-    {
-        const int scratchPerRow = 2 * 32 + 4 * 8; // kernels.cu's CLUB_SCRATCH
-        if (layout != new ClubLayout(32, 8))
-            throw new EngineException(nameof(ClubFit), $"the CUDA club_fit kernel is compiled for widths 32 and hidden 8; got {layout.Width} and {layout.Hidden}");
-        using var scratch = Allocate(x.Rows, scratchPerRow, x.DType);
-        Launch("club_fit", x.DType, 1, pairs, x.Rows / pairs, Ptr(x), Ptr(y), Ptr(parameters), Ptr(m), Ptr(v), Ptr(scratch),
-            steps, step0, lr, beta1, beta2, eps, weightDecay);
-    }
-
     public override void Dispose()
     {
         device.Dispose();

@@ -28,7 +28,7 @@ public class KernelSourceTests
         { "spmm_csr_forward", 8 }, { "gather_rows", 5 }, { "scatter_add_rows", 5 }, { "copy_block", 7 },
         { "row_l2_normalize_forward", 5 }, { "row_l2_normalize_backward", 7 }, { "softmax_rows_forward", 5 },
         { "softmax_rows_backward", 6 }, { "batchnorm_forward", 9 }, { "batchnorm_backward", 10 }, { "adam_step", 12 },
-        { "club_fit", 15 }, { "bpr_forward", 4 }, { "bpr_backward", 6 }, { "club_forward", 7 }, { "club_backward", 11 },
+        { "club_fit_rows", 7 }, { "club_fit_adam", 12 }, { "bpr_forward", 4 }, { "bpr_backward", 6 }, { "club_forward", 7 }, { "club_backward", 11 },
     };
 
     [Theory]

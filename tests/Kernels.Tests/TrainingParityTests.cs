@@ -24,7 +24,7 @@ public class TrainingParityTests
 
     private static TrainingResult Train(Backend backend, string model)
     {
-        // Narrow SEA (its CLUB widths stay 32 and 8: the CUDA club_fit kernel's) with a short inner CLUB loop.
+        // Narrow SEA (its CLUB widths stay 32 and 8: those the CUDA club_fit kernels take) with a short inner CLUB loop.
         var config = new RunConfig
         {
             Model = model, Layers = 2, Dimension = 16, LearningRate = 5e-3, Epochs = 3, Batch = 128, Seed = 5,

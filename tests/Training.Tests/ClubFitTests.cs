@@ -1,16 +1,16 @@
 using Engine.Cpu;
-using Engine.Training.Models;
-using Engine.Training.Optim;
 
 namespace Engine.Training.Tests;
 
 /// <summary>
-/// <see cref="Backend.ClubFit"/> (CLUB's whole inner loop in one op) held to the same loop composed from autograd ops
-/// and <see cref="Adam"/> (<see cref="ComposedClubFit"/>): q's parameters and Adam's moments after several steps.
+/// <see cref="Backend.ClubFit"/>'s CPU kernel (CLUB's whole inner loop in one op) held to its composed reference (the
+/// same loop from the backend's primitives, <see cref="Backend.ComposedOnly"/>): q's parameters and Adam's moments
+/// after several steps.
 /// </summary>
 public class ClubFitTests
 {
     private static readonly Backend Cpu = new CpuBackend(GemmProvider.Managed);
+    private static readonly Backend Composed = new CpuBackend(GemmProvider.Managed) { ComposedOnly = true };
 
     /// <summary>Random stacked pairs and a random q, as doubles.</summary>
     private sealed record Problem(ClubLayout Layout, int Pairs, int Rows, double[] X, double[] Y, double[] Parameters)
@@ -26,28 +26,21 @@ public class ClubFitTests
 
     private sealed record Fitted(double[] Parameters, double[] First, double[] Second);
 
-    private static Fitted Fused(Problem problem, DType dtype, int steps, double lr, Fitted? from = null, int step0 = 0)
+    private static Fitted Fit(Backend backend, Problem problem, DType dtype, int steps, double lr, Fitted? from = null, int step0 = 0,
+        double weightDecay = 0)
     {
         int rows = problem.Pairs * problem.Rows, length = problem.Layout.Length;
-        using var x = Cpu.FromDoubles(problem.X, rows, problem.Layout.Width, dtype);
-        using var y = Cpu.FromDoubles(problem.Y, rows, problem.Layout.Width, dtype);
-        using var p = Cpu.FromDoubles(from?.Parameters ?? problem.Parameters, 1, length, dtype);
-        using var m = Cpu.FromDoubles(from?.First ?? new double[length], 1, length, dtype);
-        using var v = Cpu.FromDoubles(from?.Second ?? new double[length], 1, length, dtype);
-        Cpu.ClubFit(x, y, problem.Pairs, problem.Layout, p, m, v, steps, step0, lr, 0.9, 0.999, 1e-8, 0);
+        using var x = backend.FromDoubles(problem.X, rows, problem.Layout.Width, dtype);
+        using var y = backend.FromDoubles(problem.Y, rows, problem.Layout.Width, dtype);
+        using var p = backend.FromDoubles(from?.Parameters ?? problem.Parameters, 1, length, dtype);
+        using var m = backend.FromDoubles(from?.First ?? new double[length], 1, length, dtype);
+        using var v = backend.FromDoubles(from?.Second ?? new double[length], 1, length, dtype);
+        backend.ClubFit(x, y, problem.Pairs, problem.Layout, p, m, v, steps, step0, lr, 0.9, 0.999, 1e-8, weightDecay);
         return new Fitted(p.ToArray<double>(), m.ToArray<double>(), v.ToArray<double>());
     }
 
-    /// <summary>The reference: <see cref="ComposedClubFit"/> (autograd ops and <see cref="Adam"/>), in float64.</summary>
-    private static Fitted Composed(Problem problem, int steps, double lr)
-    {
-        int rows = problem.Pairs * problem.Rows;
-        using var x = Cpu.FromDoubles(problem.X, rows, problem.Layout.Width, DType.Float64);
-        using var y = Cpu.FromDoubles(problem.Y, rows, problem.Layout.Width, DType.Float64);
-        using var p = Cpu.FromDoubles(problem.Parameters, 1, problem.Layout.Length, DType.Float64);
-        var (first, second) = ComposedClubFit.Run(x, y, problem.Pairs, problem.Layout, p, steps, lr);
-        using (first) using (second) return new Fitted(p.ToArray<double>(), first.ToArray<double>(), second.ToArray<double>());
-    }
+    private static Fitted Fused(Problem problem, DType dtype, int steps, double lr, Fitted? from = null, int step0 = 0) =>
+        Fit(Cpu, problem, dtype, steps, lr, from, step0);
 
     private static void AssertClose(double[] expected, double[] actual, double tolerance, string what)
     {
@@ -64,9 +57,21 @@ public class ClubFitTests
     public void Fused_fit_equals_the_composed_loop_in_float64(int width, int hidden, int pairs, int rows)
     {
         var problem = Problem.Random(new ClubLayout(width, hidden), pairs, rows, seed: width + rows);
-        var expected = Composed(problem, steps: 6, lr: 1e-2);
+        var expected = Fit(Composed, problem, DType.Float64, steps: 6, lr: 1e-2);
         var actual = Fused(problem, DType.Float64, steps: 6, lr: 1e-2);
         Assert.NotEqual(problem.Parameters, actual.Parameters); // it moved
+        AssertClose(expected.Parameters, actual.Parameters, 1e-11, "parameter");
+        AssertClose(expected.First, actual.First, 1e-11, "first moment");
+        AssertClose(expected.Second, actual.Second, 1e-11, "second moment");
+    }
+
+    [Fact]
+    public void Fused_fit_continues_from_moments_with_weight_decay_as_the_reference_does()
+    {
+        var problem = Problem.Random(new ClubLayout(32, 8), 2, 50, seed: 9);
+        var start = Fused(problem, DType.Float64, steps: 3, lr: 1e-2);
+        var expected = Fit(Composed, problem, DType.Float64, steps: 4, lr: 1e-2, start, step0: 3, weightDecay: 0.05);
+        var actual = Fit(Cpu, problem, DType.Float64, steps: 4, lr: 1e-2, start, step0: 3, weightDecay: 0.05);
         AssertClose(expected.Parameters, actual.Parameters, 1e-11, "parameter");
         AssertClose(expected.First, actual.First, 1e-11, "first moment");
         AssertClose(expected.Second, actual.Second, 1e-11, "second moment");

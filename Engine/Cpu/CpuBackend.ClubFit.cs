@@ -39,10 +39,11 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// q's forward and backward row by row, vectorised across its small widths. The weights are copied once per step
-    /// into transposed arrays whose widths are padded with zeros to whole vectors; the zeros make every padded lane
-    /// compute zero activations, so no lane needs masking, and the padded lanes of the gradients are dropped when
-    /// the chunks are summed.
+    /// q's forward and backward four rows at a time, vectorised across its small widths: each weight vector loaded
+    /// serves the four rows (four independent accumulators, so no step waits on the previous one), and each gradient
+    /// vector is loaded and stored once per four rows. The weights are copied once per step into transposed arrays
+    /// whose widths are padded with zeros to whole vectors; the zeros make every padded lane compute zero activations,
+    /// so no lane needs masking, and the padded lanes of the gradients are dropped when the chunks are summed.
     /// </summary>
     private sealed class ClubNetworkOnRows<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -102,87 +103,132 @@ public sealed partial class CpuBackend
             }
         }
 
+        /// <summary>Rows per group: the rows that share each weight load and each gradient load and store.</summary>
+        private const int Group = 4;
+
         /// <summary>
         /// The gradient of Σ_rows meanScale · Σ_k [(μ_k − y_k)² / (2·exp(ℓ_k)) + ℓ_k / 2] (q's negative Gaussian
         /// log-likelihood) over rows start..start+count, written into <paramref name="gradient"/> (padded layout).
+        /// The sums run in an order fixed by the row count alone.
         /// </summary>
         public void Gradient(T[] x, T[] y, int start, int count, T meanScale, T[] gradient)
         {
             Array.Clear(gradient);
-            // Scratch: per branch the hidden activations (ReLU applied) and the output (logvar's before its tanh); then
-            // y, and the output deltas.
-            var scratch = new T[2 * hiddenPadded + 2 * widthPadded + 3 * widthPadded + hiddenPadded];
-            var span = scratch.AsSpan();
-            Span<T> hidden0 = span[..hiddenPadded], hidden1 = span.Slice(hiddenPadded, hiddenPadded);
-            Span<T> mu = span.Slice(2 * hiddenPadded, widthPadded), logVar = span.Slice(2 * hiddenPadded + widthPadded, widthPadded);
-            Span<T> target = span.Slice(2 * hiddenPadded + 2 * widthPadded, widthPadded);
-            Span<T> dMu = span.Slice(2 * hiddenPadded + 3 * widthPadded, widthPadded);
-            Span<T> dLogVarPre = span.Slice(2 * hiddenPadded + 4 * widthPadded, widthPadded);
-            Span<T> dHidden = span.Slice(2 * hiddenPadded + 5 * widthPadded, hiddenPadded);
-            T half = T.CreateTruncating(0.5);
-            for (int r = start; r < start + count; r++)
+            // Per branch, row-of-group after row-of-group: hidden activations (ReLU applied), outputs (logvar's before
+            // its tanh), output deltas, hidden deltas.
+            var act = new T[2 * Group * hiddenPadded];
+            var output = new T[2 * Group * widthPadded];
+            var dOut = new T[2 * Group * widthPadded];
+            var dHidden = new T[2 * Group * hiddenPadded];
+            var target = new T[widthPadded]; // y's row, padded: its padded lanes stay 0, as μ's and ℓ's do
+            Span<int> rows = stackalloc int[Group];
+            for (int first = start; first < start + count; first += Group)
             {
-                ReadOnlySpan<T> xr = x.AsSpan(r * width, width);
-                y.AsSpan(r * width, width).CopyTo(target); // padded lanes stay 0, as μ's and ℓ's do
-                Forward(0, xr, hidden0, mu);
-                Forward(1, xr, hidden1, logVar);
-                // With e = exp(−ℓ) and δ = μ − y: dμ = δ·e, dℓ = ½ − ½·δ²·e, and through tanh dz = dℓ·(1 − ℓ²).
-                for (int i = 0; i < widthPadded; i += Lanes)
+                // A short group repeats its last row: the copies are computed, and their deltas zeroed, so never added.
+                int n = Math.Min(Group, start + count - first);
+                for (int r = 0; r < Group; r++) rows[r] = first + Math.Min(r, n - 1);
+                for (int b = 0; b < 2; b++) Forward(b, x, rows, act, output);
+                for (int r = 0; r < Group; r++)
                 {
-                    var delta = Load(mu, i) - Load(target, i);
-                    var l = Tanh(Load(logVar, i));
-                    var e = Exp(-l);
-                    var scale = Vector256.Create(meanScale);
-                    Store(delta * e * scale, dMu, i);
-                    var dLogVar = (Vector256.Create(half) - Vector256.Create(half) * delta * delta * e) * scale;
-                    Store(dLogVar * (Vector256<T>.One - l * l), dLogVarPre, i);
+                    y.AsSpan(rows[r] * width, width).CopyTo(target);
+                    OutputDeltas(output, target, r, r < n ? meanScale : T.Zero, dOut);
                 }
-                Backward(0, xr, hidden0, dMu, dHidden, gradient);
-                Backward(1, xr, hidden1, dLogVarPre, dHidden, gradient);
+                for (int b = 0; b < 2; b++) Backward(b, x, rows, act, dOut, dHidden, gradient);
             }
         }
 
-        /// <summary>hidden = ReLU(L1(x)), output = L2(hidden) for branch b (the output before logvar's tanh).</summary>
-        private void Forward(int b, ReadOnlySpan<T> xr, Span<T> hiddenOut, Span<T> output)
-        {
-            for (int i = 0; i < hiddenPadded; i += Lanes)
-                Store(Vector256.Max(Combination(xr, w1T[b], hiddenPadded, i, Load(b1[b], i)), Vector256<T>.Zero), hiddenOut, i);
-            for (int i = 0; i < widthPadded; i += Lanes)
-                Store(Combination(hiddenOut[..hidden], w2T[b], widthPadded, i, Load(b2[b], i)), output, i);
-        }
+        private int Act(int b, int r) => (b * Group + r) * hiddenPadded;
+        private int Out(int b, int r) => (b * Group + r) * widthPadded;
 
-        /// <summary>Adds branch b's parameter gradients for one row, given the delta at its output.</summary>
-        private void Backward(int b, ReadOnlySpan<T> xr, ReadOnlySpan<T> hiddenAct, ReadOnlySpan<T> dOut, Span<T> dHidden, T[] gradient)
+        /// <summary>Branch b's hidden activations ReLU(L1(x)) and output L2(hidden) for the group's rows.</summary>
+        private void Forward(int b, T[] x, ReadOnlySpan<int> rows, T[] act, T[] output)
         {
-            var g = gradient.AsSpan(b * gradBranch, gradBranch);
-            Axpy(T.One, dOut, g.Slice(gradB2, widthPadded));
-            for (int j = 0; j < hidden; j++) Axpy(hiddenAct[j], dOut, g.Slice(gradW2 + j * widthPadded, widthPadded));
             for (int i = 0; i < hiddenPadded; i += Lanes)
             {
-                // Through L2, then ReLU's backward: the activation is positive exactly where its input was.
-                var open = Vector256.GreaterThan(Load(hiddenAct, i), Vector256<T>.Zero);
-                Store(Vector256.ConditionalSelect(open, Combination(dOut[..width], w2[b], hiddenPadded, i, Vector256<T>.Zero), Vector256<T>.Zero), dHidden, i);
+                var (h0, h1, h2, h3) = Combination(x, rows[0] * width, rows[1] * width, rows[2] * width, rows[3] * width, width,
+                    w1T[b], hiddenPadded, i, Load(b1[b], i));
+                Store(Vector256.Max(h0, Vector256<T>.Zero), act, Act(b, 0) + i);
+                Store(Vector256.Max(h1, Vector256<T>.Zero), act, Act(b, 1) + i);
+                Store(Vector256.Max(h2, Vector256<T>.Zero), act, Act(b, 2) + i);
+                Store(Vector256.Max(h3, Vector256<T>.Zero), act, Act(b, 3) + i);
             }
-            Axpy(T.One, dHidden, g.Slice(gradB1, hiddenPadded));
-            for (int k = 0; k < width; k++) Axpy(xr[k], dHidden, g.Slice(gradW1 + k * hiddenPadded, hiddenPadded));
+            for (int i = 0; i < widthPadded; i += Lanes)
+            {
+                var (o0, o1, o2, o3) = Combination(act, Act(b, 0), Act(b, 1), Act(b, 2), Act(b, 3), hidden, w2T[b], widthPadded, i, Load(b2[b], i));
+                Store(o0, output, Out(b, 0) + i);
+                Store(o1, output, Out(b, 1) + i);
+                Store(o2, output, Out(b, 2) + i);
+                Store(o3, output, Out(b, 3) + i);
+            }
         }
 
         /// <summary>
-        /// start + Σ_k coefficients[k] · matrix[k·stride + i ..], one vector at column i, accumulated in two registers:
-        /// an accumulator kept in memory would make every step wait for the previous store.
+        /// Row r's deltas at both outputs, scaled: with e = exp(−ℓ) and δ = μ − y, dμ = δ·e, dℓ = ½ − ½·δ²·e, and
+        /// through tanh dz = dℓ·(1 − ℓ²).
+        /// </summary>
+        private void OutputDeltas(T[] output, T[] target, int r, T scale, T[] dOut)
+        {
+            var (vScale, half) = (Vector256.Create(scale), Vector256.Create(T.CreateTruncating(0.5)));
+            for (int i = 0; i < widthPadded; i += Lanes)
+            {
+                var delta = Load(output, Out(0, r) + i) - Load(target, i);
+                var l = Tanh(Load(output, Out(1, r) + i));
+                var e = Exp(-l);
+                Store(delta * e * vScale, dOut, Out(0, r) + i);
+                var dLogVar = (half - half * delta * delta * e) * vScale;
+                Store(dLogVar * (Vector256<T>.One - l * l), dOut, Out(1, r) + i);
+            }
+        }
+
+        /// <summary>Adds branch b's parameter gradients for the group's rows, given the deltas at its output.</summary>
+        private void Backward(int b, T[] x, ReadOnlySpan<int> rows, T[] act, T[] dOut, T[] dHidden, T[] gradient)
+        {
+            var g = gradient.AsSpan(b * gradBranch, gradBranch);
+            for (int i = 0; i < widthPadded; i += Lanes)
+            {
+                var (d0, d1, d2, d3) = (Load(dOut, Out(b, 0) + i), Load(dOut, Out(b, 1) + i), Load(dOut, Out(b, 2) + i), Load(dOut, Out(b, 3) + i));
+                Store(Load(g, gradB2 + i) + ((d0 + d1) + (d2 + d3)), g, gradB2 + i);
+                for (int j = 0; j < hidden; j++)
+                    Accumulate(g, gradW2 + j * widthPadded + i, act, Act(b, 0) + j, Act(b, 1) + j, Act(b, 2) + j, Act(b, 3) + j, d0, d1, d2, d3);
+            }
+            for (int i = 0; i < hiddenPadded; i += Lanes)
+            {
+                // Through L2, then ReLU's backward: the activation is positive exactly where its input was.
+                var (s0, s1, s2, s3) = Combination(dOut, Out(b, 0), Out(b, 1), Out(b, 2), Out(b, 3), width, w2[b], hiddenPadded, i, Vector256<T>.Zero);
+                var d0 = Vector256.ConditionalSelect(Vector256.GreaterThan(Load(act, Act(b, 0) + i), Vector256<T>.Zero), s0, Vector256<T>.Zero);
+                var d1 = Vector256.ConditionalSelect(Vector256.GreaterThan(Load(act, Act(b, 1) + i), Vector256<T>.Zero), s1, Vector256<T>.Zero);
+                var d2 = Vector256.ConditionalSelect(Vector256.GreaterThan(Load(act, Act(b, 2) + i), Vector256<T>.Zero), s2, Vector256<T>.Zero);
+                var d3 = Vector256.ConditionalSelect(Vector256.GreaterThan(Load(act, Act(b, 3) + i), Vector256<T>.Zero), s3, Vector256<T>.Zero);
+                Store(Load(g, gradB1 + i) + ((d0 + d1) + (d2 + d3)), g, gradB1 + i);
+                for (int k = 0; k < width; k++)
+                    Accumulate(g, gradW1 + k * hiddenPadded + i, x, rows[0] * width + k, rows[1] * width + k, rows[2] * width + k, rows[3] * width + k, d0, d1, d2, d3);
+            }
+        }
+
+        /// <summary>g[at ..] += Σ_r c[o_r] · d_r over the group's four rows: one load and one store of g.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Accumulate(Span<T> g, int at, T[] c, int o0, int o1, int o2, int o3,
+            Vector256<T> d0, Vector256<T> d1, Vector256<T> d2, Vector256<T> d3) =>
+            Store(Load(g, at) + ((Vector256.Create(c[o0]) * d0 + Vector256.Create(c[o1]) * d1) + (Vector256.Create(c[o2]) * d2 + Vector256.Create(c[o3]) * d3)), g, at);
+
+        /// <summary>
+        /// For the group's four rows, start + Σ_k c[o_r + k] · matrix[k·stride + i ..] (one vector at column i): each
+        /// matrix vector loaded once serves the four rows, whose four accumulators are independent.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<T> Combination(ReadOnlySpan<T> coefficients, ReadOnlySpan<T> matrix, int stride, int i, Vector256<T> start)
+        private static (Vector256<T>, Vector256<T>, Vector256<T>, Vector256<T>) Combination(T[] c, int o0, int o1, int o2, int o3, int length,
+            T[] matrix, int stride, int i, Vector256<T> start)
         {
-            Vector256<T> even = start, odd = Vector256<T>.Zero;
-            int k = 0;
-            for (; k + 1 < coefficients.Length; k += 2)
+            Vector256<T> v0 = start, v1 = start, v2 = start, v3 = start;
+            for (int k = 0; k < length; k++)
             {
-                even += Vector256.Create(coefficients[k]) * Load(matrix, k * stride + i);
-                odd += Vector256.Create(coefficients[k + 1]) * Load(matrix, (k + 1) * stride + i);
+                var column = Load(matrix, k * stride + i);
+                v0 += Vector256.Create(c[o0 + k]) * column;
+                v1 += Vector256.Create(c[o1 + k]) * column;
+                v2 += Vector256.Create(c[o2 + k]) * column;
+                v3 += Vector256.Create(c[o3 + k]) * column;
             }
-            if (k < coefficients.Length) even += Vector256.Create(coefficients[k]) * Load(matrix, k * stride + i);
-            return even + odd;
+            return (v0, v1, v2, v3);
         }
 
         /// <summary>The chunks' gradients added in chunk order, in the packed layout.</summary>
