@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Engine.Cpu;
 
@@ -48,9 +49,10 @@ public sealed partial class CpuBackend
             for (int j0 = 0; j0 < n; j0 += InfoNceTile)
             {
                 int width = Math.Min(InfoNceTile, n - j0);
+                TileLogits(a, first, count, d, cT, n, j0, width, s, buffer);
                 for (int r = 0; r < count; r++)
                 {
-                    var logits = TileLogits(a.AsSpan((first + r) * d, d), cT, n, j0, width, s, buffer.AsSpan(r * InfoNceTile, width));
+                    var logits = buffer.AsSpan(r * InfoNceTile, width);
                     T tileMax = TensorPrimitives.Max<T>(logits);
                     if (tileMax > max[r])
                     {
@@ -90,22 +92,21 @@ public sealed partial class CpuBackend
         var streamedT = Transposed(streamed, n, d);
         ForChunks(n, (first, count) =>
         {
-            var buffer = ArrayPool<T>.Shared.Rent(InfoNceTile);
+            var buffer = ArrayPool<T>.Shared.Rent(InfoNceRows * InfoNceTile);
             var acc = ArrayPool<T>.Shared.Rent(InfoNceRows * d);
             Array.Clear(acc, 0, count * d);
             for (int j0 = 0; j0 < n; j0 += InfoNceTile)
             {
                 int width = Math.Min(InfoNceTile, n - j0);
+                TileLogits(owned, first, count, d, streamedT, n, j0, width, s, buffer);
                 for (int r = 0; r < count; r++)
                 {
-                    int o = first + r;
-                    var p = TileLogits(owned.AsSpan(o * d, d), streamedT, n, j0, width, s, buffer.AsSpan(0, width));
-                    if (lseOfOwned) TensorPrimitives.Subtract(p, lse[o], p);
+                    var p = buffer.AsSpan(r * InfoNceTile, width);
+                    if (lseOfOwned) TensorPrimitives.Subtract(p, lse[first + r], p);
                     else TensorPrimitives.Subtract(p, lse.AsSpan(j0, width), p);
                     TensorPrimitives.Exp<T>(p, p);
-                    for (int k = 0; k < d; k++)
-                        acc[r * d + k] += TensorPrimitives.Dot<T>(p, streamedT.AsSpan(k * n + j0, width));
                 }
+                TileWeightedSums(buffer, count, d, streamedT, n, j0, width, acc);
             }
             for (int r = 0; r < count; r++)
             {
@@ -119,16 +120,83 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// logits[t] = s·⟨x, y_{j0+t}⟩ for one tile, from yᵀ (d×n): d vector multiply-adds along the tile rather than a
-    /// short dot product per pair.
+    /// logits[r·tile + t] = s·⟨x_{first+r}, y_{j0+t}⟩ for the chunk's rows and one tile, from yᵀ (d×n). Rows go four
+    /// at a time (the last one repeated, unstored, where fewer remain) so that four accumulators share each load of
+    /// yᵀ. Each logit sums over k in order, in a vector lane or the scalar tail alike: the same bits whatever the grouping.
     /// </summary>
-    private static Span<T> TileLogits<T>(ReadOnlySpan<T> x, T[] yT, int n, int j0, int width, T s, Span<T> logits)
+    private static void TileLogits<T>(T[] x, int first, int count, int d, T[] yT, int n, int j0, int width, T s, T[] logits)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        logits.Clear();
-        for (int k = 0; k < x.Length; k++) Axpy(x[k], yT.AsSpan(k * n + j0, width), logits);
-        TensorPrimitives.Multiply(logits, s, logits);
-        return logits;
+        for (int r = 0; r < count; r += 4)
+        {
+            int o0 = (first + r) * d, o1 = (first + Math.Min(r + 1, count - 1)) * d;
+            int o2 = (first + Math.Min(r + 2, count - 1)) * d, o3 = (first + Math.Min(r + 3, count - 1)) * d;
+            int rows = Math.Min(4, count - r), t = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var vs = Vector256.Create(s);
+                for (; t <= width - Vector256<T>.Count; t += Vector256<T>.Count)
+                {
+                    var (s0, s1, s2, s3) = (Vector256<T>.Zero, Vector256<T>.Zero, Vector256<T>.Zero, Vector256<T>.Zero);
+                    for (int k = 0; k < d; k++)
+                    {
+                        var y = Vector256.LoadUnsafe(ref yT[0], (nuint)(k * n + j0 + t));
+                        s0 += Vector256.Create(x[o0 + k]) * y;
+                        s1 += Vector256.Create(x[o1 + k]) * y;
+                        s2 += Vector256.Create(x[o2 + k]) * y;
+                        s3 += Vector256.Create(x[o3 + k]) * y;
+                    }
+                    ReadOnlySpan<Vector256<T>> sums = [s0, s1, s2, s3];
+                    for (int q = 0; q < rows; q++) (sums[q] * vs).StoreUnsafe(ref logits[0], (nuint)((r + q) * InfoNceTile + t));
+                }
+            }
+            for (; t < width; t++)
+                for (int q = 0; q < rows; q++)
+                {
+                    T dot = T.Zero;
+                    for (int k = 0; k < d; k++) dot += x[(first + r + q) * d + k] * yT[k * n + j0 + t];
+                    logits[(r + q) * InfoNceTile + t] = dot * s;
+                }
+        }
+    }
+
+    /// <summary>
+    /// acc[r·d + k] += Σ_t p[r·tile + t]·y_{j0+t, k} for the chunk's rows and one tile, from yᵀ: four rows share each
+    /// load of yᵀ, as in <see cref="TileLogits"/>; each sum runs in lanes, then the lanes, then the scalar tail, in order.
+    /// </summary>
+    private static void TileWeightedSums<T>(T[] p, int count, int d, T[] yT, int n, int j0, int width, T[] acc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> sums = stackalloc T[4];
+        for (int r = 0; r < count; r += 4)
+        {
+            int rows = Math.Min(4, count - r);
+            int p0 = r * InfoNceTile, p1 = Math.Min(r + 1, count - 1) * InfoNceTile;
+            int p2 = Math.Min(r + 2, count - 1) * InfoNceTile, p3 = Math.Min(r + 3, count - 1) * InfoNceTile;
+            for (int k = 0; k < d; k++)
+            {
+                int y0 = k * n + j0, t = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    var (s0, s1, s2, s3) = (Vector256<T>.Zero, Vector256<T>.Zero, Vector256<T>.Zero, Vector256<T>.Zero);
+                    for (; t <= width - Vector256<T>.Count; t += Vector256<T>.Count)
+                    {
+                        var y = Vector256.LoadUnsafe(ref yT[0], (nuint)(y0 + t));
+                        s0 += Vector256.LoadUnsafe(ref p[0], (nuint)(p0 + t)) * y;
+                        s1 += Vector256.LoadUnsafe(ref p[0], (nuint)(p1 + t)) * y;
+                        s2 += Vector256.LoadUnsafe(ref p[0], (nuint)(p2 + t)) * y;
+                        s3 += Vector256.LoadUnsafe(ref p[0], (nuint)(p3 + t)) * y;
+                    }
+                    (sums[0], sums[1], sums[2], sums[3]) = (Vector256.Sum(s0), Vector256.Sum(s1), Vector256.Sum(s2), Vector256.Sum(s3));
+                }
+                else sums.Clear();
+                for (int q = 0; q < rows; q++)
+                {
+                    for (int u = t; u < width; u++) sums[q] += p[(r + q) * InfoNceTile + u] * yT[y0 + u];
+                    acc[(r + q) * d + k] += sums[q];
+                }
+            }
+        }
     }
 
     /// <summary>xᵀ of a row-major n×d matrix, d×n.</summary>
