@@ -153,12 +153,15 @@ public static class OpGradCheckCases
                 return new([pos, neg], () => Losses.Bpr(pos, neg, base2));
             }));
         }
-        cases.Add(new("info_nce", (b, rng) =>
+        foreach (var symmetric in new[] { false, true })
         {
-            var anchors = Var.Parameter(b.Normal(5, 3, F64, rng), "anchors");
-            var candidates = Var.Parameter(b.Normal(5, 3, F64, rng), "candidates");
-            return new([anchors, candidates], () => Losses.InfoNce(anchors.RowL2Normalize(), candidates.RowL2Normalize(), 0.2));
-        }));
+            cases.Add(new(symmetric ? "info_nce_symmetric" : "info_nce", (b, rng) =>
+            {
+                var anchors = Var.Parameter(b.Normal(5, 3, F64, rng), "anchors");
+                var candidates = Var.Parameter(b.Normal(5, 3, F64, rng), "candidates");
+                return new([anchors, candidates], () => Losses.InfoNce(anchors.RowL2Normalize(), candidates.RowL2Normalize(), 0.2, symmetric));
+            }));
+        }
         cases.Add(new("gaussian_log_likelihood", (b, rng) =>
         {
             var mu = Var.Parameter(b.Normal(5, 3, F64, rng), "mu");

@@ -28,18 +28,54 @@ public static class Losses
     }
 
     /// <summary>
-    /// One-directional InfoNCE: row i of <paramref name="anchors"/> should pick row i of <paramref name="candidates"/>
-    /// among all candidate rows. L = mean_i [ log Σ_j exp(⟨a_i, c_j⟩/τ) − ⟨a_i, c_i⟩/τ ].
+    /// InfoNCE: row i of <paramref name="anchors"/> should pick row i of <paramref name="candidates"/> among all
+    /// candidate rows. L = mean_i [ log Σ_j exp(⟨a_i, c_j⟩/τ) − ⟨a_i, c_i⟩/τ ]; <paramref name="symmetric"/> takes the
+    /// mean of that and the same with the roles swapped (candidates picking anchors). One node on the tape, over the
+    /// fused <see cref="Backend.InfoNceForward"/> and <see cref="Backend.InfoNceBackward"/>: no n×n logits are stored.
     /// </summary>
-    public static Var InfoNce(Var anchors, Var candidates, double temperature)
+    public static Var InfoNce(Var anchors, Var candidates, double temperature, bool symmetric = false)
     {
         if (anchors.Rows != candidates.Rows || anchors.Cols != candidates.Cols)
             throw new EngineException(nameof(InfoNce), $"anchors {anchors.Shape} and candidates {candidates.Shape} must have the same shape (pairs on the diagonal)");
-        // 1/τ scales the anchors (n × d) rather than the n × n logits: one pass over n·d values instead of n².
-        var scaled = anchors * (1 / temperature);
-        var logits = scaled.MatMul(candidates, transB: true);
-        var positive = (scaled * candidates).Sum(dim: 1);
-        return logits.LogSumExpRows().Mean() - positive.Mean();
+        var b = anchors.Backend;
+        int n = anchors.Rows;
+        double s = 1 / temperature, weight = symmetric ? 0.5 : 1;
+        (Var Anchors, Var Candidates)[] directions = symmetric ? [(anchors, candidates), (candidates, anchors)] : [(anchors, candidates)];
+        var loss = Tape.Output(b.Allocate(1, 1, anchors.DType), anchors, candidates);
+        var lse = new Tensor[directions.Length];
+        using (var perRow = b.Allocate(n, 1, anchors.DType))
+        using (var positive = b.Allocate(n, 1, anchors.DType))
+        {
+            for (int k = 0; k < directions.Length; k++)
+            {
+                lse[k] = b.Allocate(n, 1, anchors.DType);
+                b.InfoNceForward(directions[k].Anchors.Value, directions[k].Candidates.Value, s, lse[k], positive);
+                b.AddScaled(lse[k], weight, perRow);
+                b.AddScaled(positive, -weight, perRow);
+            }
+            b.Reduce(ReduceOp.Mean, perRow, loss.Value);
+        }
+        if (!loss.RequiresGrad)
+        {
+            foreach (var t in lse) t.Dispose();
+            return loss;
+        }
+        foreach (var t in lse) Tape.Scoped(t); // the backward needs them
+        Tape.Record(loss, () =>
+        {
+            // The fused backward takes its scale on the host; dL/dloss is on the device. So the gradients for
+            // dL/dloss = 1 go to scratch tensors, then are multiplied by the real one there (no host read mid-backward).
+            using var gradAnchors = anchors.RequiresGrad ? b.Allocate(n, anchors.Cols, anchors.DType) : null;
+            using var gradCandidates = candidates.RequiresGrad ? b.Allocate(n, anchors.Cols, anchors.DType) : null;
+            for (int k = 0; k < directions.Length; k++)
+            {
+                var (da, dc) = k == 0 ? (gradAnchors, gradCandidates) : (gradCandidates, gradAnchors);
+                b.InfoNceBackward(directions[k].Anchors.Value, directions[k].Candidates.Value, s, lse[k], weight / n, da, dc);
+            }
+            foreach (var (v, g) in new[] { (anchors, gradAnchors), (candidates, gradCandidates) })
+                if (g is not null) b.BinaryBackward(BinaryOp.Mul, g, loss.Grad!, g, v.GradForAccumulation(), null); // grad += g·dL/dloss
+        });
+        return loss;
     }
 
     /// <summary>

@@ -15,6 +15,7 @@ public enum OpKind
     TopKRows,
     BprRows, BprRowsBackward,
     ClubBoundRows, ClubBoundRowsBackward,
+    InfoNceForward, InfoNceBackward,
 }
 
 /// <summary>What one op kind added up to: calls, floating-point operations, bytes moved and wall time.</summary>
@@ -24,7 +25,8 @@ public readonly record struct OpTotals(long Calls, long Flops, long Bytes, doubl
 /// Per-op-kind tallies of the work that passed through a <see cref="Backend"/>, for benchmarks. Off by default;
 /// while off, an op pays one flag test and the few multiplications that state its work.
 /// <para>
-/// FLOPs are counted for <see cref="OpKind.Gemm"/> (2·m·n·k) and <see cref="OpKind.ClubFit"/> (its small products). Every op counts the bytes it must at least move:
+/// FLOPs are counted for <see cref="OpKind.Gemm"/> (2·m·n·k), <see cref="OpKind.ClubFit"/> (its small products) and
+/// InfoNCE (2·n²·d forward, 2·n²·d per gradient backward). Every op counts the bytes it must at least move:
 /// each tensor it is given read once and each output written once (an accumulated output read and written), in its
 /// dtype's size; SpMM counts the CSR row pointers and column indices (int32), the values, the row of x gathered for
 /// every non-zero, and y written (read as well when β ≠ 0). A kernel may move more (several passes) or less (an add's

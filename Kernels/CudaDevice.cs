@@ -89,11 +89,12 @@ public sealed unsafe class CudaDevice : IDisposable
     public void Synchronize() => Check(Driver.cuStreamSynchronize(Stream));
 
     /// <summary>
-    /// Queues kernel <paramref name="name"/> on the stream with a 1-D grid. The arguments travel as one packed buffer
+    /// Queues kernel <paramref name="name"/> on the stream with a grid of <paramref name="blocks"/> × <paramref name="gridY"/>
+    /// blocks (a second dimension only where the kernel's comment asks for one). The arguments travel as one packed buffer
     /// (cuLaunchKernel's <c>extra</c>: CU_LAUNCH_PARAM_BUFFER_POINTER and _SIZE), so the launch states how many bytes of
     /// parameters it passes and a driver can hold that to the kernel's signature.
     /// </summary>
-    internal void Launch(string name, long blocks, int threads, int sharedBytes, ReadOnlySpan<KernelArg> args)
+    internal void Launch(string name, long blocks, int threads, int sharedBytes, ReadOnlySpan<KernelArg> args, uint gridY = 1)
     {
         if (blocks <= 0) return;
         var function = Function(name);
@@ -106,7 +107,7 @@ public sealed unsafe class CudaDevice : IDisposable
         extra[3] = &size;
         extra[4] = null;     // CU_LAUNCH_PARAM_END
         uint grid = (uint)Math.Min(blocks, int.MaxValue);
-        Check(Driver.cuLaunchKernel(function, grid, 1, 1, (uint)threads, 1, 1, (uint)sharedBytes, Stream, null, extra), name);
+        Check(Driver.cuLaunchKernel(function, grid, gridY, 1, (uint)threads, 1, 1, (uint)sharedBytes, Stream, null, extra), name);
         if (DebugSync) Check(Driver.cuStreamSynchronize(Stream), $"{name} (synchronised by SEA_CUDA_DEBUG)");
     }
 

@@ -3,10 +3,13 @@ using Engine.Cpu;
 
 namespace Engine.Cli.Bench;
 
-/// <summary>One measured kernel: its median time, the rate it reached, and the floor it is held against.</summary>
+/// <summary>
+/// One measured kernel: its median time, the rate it reached, and the floor it is held against; for some, the bytes
+/// its first call allocated (<see cref="AllocatedBytes"/>).
+/// </summary>
 public sealed record OpsBenchResult(
     string Name, string Provider, string DType, string Shape, int Repetitions, double MedianSeconds,
-    double Rate, string RateUnit, double FloorSeconds, string FloorBasis)
+    double Rate, string RateUnit, double FloorSeconds, string FloorBasis, long? AllocatedBytes = null)
 {
     /// <summary>Floor time over measured time: 1 means the kernel runs at the machine's limit.</summary>
     public double FractionOfFloor => FloorSeconds / MedianSeconds;
@@ -75,6 +78,7 @@ public static class OpsBenchmark
 
         results.AddRange(ClubFit(cpu, items, quick ? 5 : 50, floors, quick, log));
         results.AddRange(ClubBound(items, floors, quick, log));
+        results.AddRange(InfoNce(items, floors, quick, log));
         return new OpsBenchReport(DateTimeOffset.UtcNow, quick, CpuBackend.Shared.Description, floors, results);
     }
 
@@ -138,6 +142,43 @@ public static class OpsBenchmark
             });
             yield return new(name, "managed", DType.Float32.Name(), $"{items}×{width}", reps, median, bytes / median / 1e9, "GB/s",
                 bytes / (floors.CopyGBps * 1e9), $"{bytes / 1e6:0.0} MB at the copy bandwidth");
+        }
+    }
+
+    /// <summary>
+    /// SEA's SoloSim InfoNCE over Baby's items (7,050 × 32, τ = 0.2), float32, forward then backward into both
+    /// gradients: the streamed fused op against its composed reference, which materialises the n×n logits. Memory is
+    /// what the first call on a fresh backend allocates (later calls reuse the CPU backend's freed arrays): an upper
+    /// bound on the op's peak extra memory.
+    /// </summary>
+    private static IEnumerable<OpsBenchResult> InfoNce(int items, MachineFloors floors, bool quick, TextWriter log)
+    {
+        const int d = 32;
+        const double invTemperature = 5;
+        double flop = 6.0 * items * items * d; // as the op counters count it: 2·n²·d forward, 2·n²·d per gradient
+        foreach (var composed in new[] { false, true })
+        {
+            string name = composed ? "infonce fwd+bwd (composed)" : "infonce fwd+bwd (fused)";
+            log.WriteLine($"{name} ...");
+            using var backend = new CpuBackend { ComposedOnly = composed };
+            var rng = new Rng(11);
+            using var a = backend.Uniform(items, d, DType.Float32, rng, -1, 1);
+            using var c = backend.Uniform(items, d, DType.Float32, rng, -1, 1);
+            using var lse = backend.Allocate(items, 1, DType.Float32);
+            using var positive = backend.Allocate(items, 1, DType.Float32);
+            using var da = backend.Allocate(items, d, DType.Float32);
+            using var dc = backend.Allocate(items, d, DType.Float32);
+            void Run()
+            {
+                backend.InfoNceForward(a, c, invTemperature, lse, positive);
+                backend.InfoNceBackward(a, c, invTemperature, lse, 1.0 / items, da, dc);
+            }
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            Run();
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            var (median, reps) = Time(quick ? 2 : 5, Run);
+            yield return new(name, composed ? "managed" : "streamed", DType.Float32.Name(), $"{items}×{d}, τ = 0.2", reps, median,
+                flop / median / 1e9, "GFLOP/s", flop / (floors.PeakGflopsF32 * 1e9), $"{flop / 1e9:0.00} GFLOP at the FMA peak", allocated);
         }
     }
 

@@ -166,10 +166,11 @@ internal static class BenchCommand
         AnsiConsole.MarkupLine(Markup.Escape(
             $"{report.Backend}\nfloors: {floors.Cores} cores, FMA peak {floors.PeakGflopsF32:0.0} GFLOP/s float32 / {floors.PeakGflopsF64:0.0} float64, copy {floors.CopyGBps:0.0} GB/s" +
             (quick ? "  (--quick: reduced shapes)" : "")));
-        var table = new Table().AddColumns("kernel", "by", "dtype", "shape", "median", "rate", "floor", "of floor");
+        var table = new Table().AddColumns("kernel", "by", "dtype", "shape", "median", "rate", "floor", "of floor", "allocated");
         foreach (var r in report.Results)
             table.AddRow(Markup.Escape(r.Name), r.Provider, r.DType, Markup.Escape(r.Shape), $"{r.MedianSeconds * 1e3:0.00} ms",
-                $"{r.Rate:0.0} {r.RateUnit}", $"{r.FloorSeconds * 1e3:0.00} ms", $"{r.FractionOfFloor:P0}");
+                $"{r.Rate:0.0} {r.RateUnit}", $"{r.FloorSeconds * 1e3:0.00} ms", $"{r.FractionOfFloor:P0}",
+                r.AllocatedBytes is { } bytes ? $"{bytes / 1e6:0.0} MB" : "");
         AnsiConsole.Write(table);
         AtomicFile.WriteAllText(outputPath, JsonSerializer.Serialize(report, Json));
         Console.WriteLine($"wrote {outputPath}");

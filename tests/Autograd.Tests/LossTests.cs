@@ -48,6 +48,37 @@ public class LossTests
         Assert.Equal(expected, Losses.InfoNce(Matrix(a, n, d), Matrix(c, n, d), tau).Value.Item(), 10);
     }
 
+    /// <summary>
+    /// The loss and both gradients through the CPU's streamed kernel against the composed reference (the n×n logits,
+    /// <see cref="Backend.ComposedOnly"/>), in float64, with dL/dloss = 0.7 so the upstream gradient is applied.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InfoNce_kernel_and_composed_reference_agree_in_float64(bool symmetric)
+    {
+        var rng = new Rng(11);
+        int n = 300, d = 17; // more than one tile of 256 candidates, and a chunk of 16 rows cut short
+        var a = rng.NormalArray(n * d, 0, 1);
+        var c = rng.NormalArray(n * d, 0, 1);
+        var (kernelLoss, kernelGrads) = InfoNceWithGradients(new CpuBackend(), a, c, n, d, symmetric);
+        var (composedLoss, composedGrads) = InfoNceWithGradients(new CpuBackend { ComposedOnly = true }, a, c, n, d, symmetric);
+        Assert.Equal(composedLoss, kernelLoss, 1e-12);
+        for (int g = 0; g < 2; g++)
+            for (int i = 0; i < n * d; i++)
+                Assert.True(Math.Abs(composedGrads[g][i] - kernelGrads[g][i]) <= 1e-12, $"gradient {g}[{i}]: composed {composedGrads[g][i]:R}, kernel {kernelGrads[g][i]:R}");
+    }
+
+    private static (double Loss, double[][] Grads) InfoNceWithGradients(Backend backend, double[] a, double[] c, int n, int d, bool symmetric)
+    {
+        var anchors = Var.Parameter(backend.FromArray(a, n, d));
+        var candidates = Var.Parameter(backend.FromArray(c, n, d));
+        using var tape = Tape.Begin();
+        var loss = Losses.InfoNce(anchors.RowL2Normalize(), candidates.RowL2Normalize(), 0.2, symmetric) * 0.7;
+        tape.Backward(loss);
+        return (loss.Value.Item(), [anchors.Grad!.ToArray<double>(), candidates.Grad!.ToArray<double>()]);
+    }
+
     [Fact]
     public void Gaussian_log_likelihood_matches_its_formula()
     {
