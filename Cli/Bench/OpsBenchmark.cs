@@ -76,110 +76,103 @@ public static class OpsBenchmark
             }
         }
 
-        results.AddRange(ClubFit(cpu, items, quick ? 5 : 50, floors, quick, log));
-        results.AddRange(ClubBound(items, floors, quick, log));
-        results.AddRange(InfoNce(items, floors, quick, log));
+        results.AddRange(FusedOps(items, quick ? 5 : 50, floors, quick, log));
         return new OpsBenchReport(DateTimeOffset.UtcNow, quick, CpuBackend.Shared.Description, floors, results);
     }
 
     /// <summary>
-    /// CLUB's inner loop on a Baby batch (2 pairs of 7,050 × 32, SEA's q, 50 steps), float32: the fused op
-    /// (<see cref="Backend.ClubFit"/>'s kernel) against its composed reference (<see cref="Backend.ComposedOnly"/>).
+    /// One fused op on Baby's shapes, float32, against its composed reference (<see cref="Backend.ComposedOnly"/>): each
+    /// path on a fresh CPU backend, its median time and what its first call allocated (later calls reuse the backend's
+    /// freed arrays, so that is an upper bound on the op's peak extra memory). <paramref name="prepare"/> makes the
+    /// inputs on the backend and returns the call to time; <paramref name="work"/> is in the rate's unit × 1e9.
     /// </summary>
-    private static IEnumerable<OpsBenchResult> ClubFit(Backend backend, int items, int steps, MachineFloors floors, bool quick, TextWriter log)
+    private static IEnumerable<OpsBenchResult> FusedAndComposed(string op, string shape, double work, string unit, double floorSeconds,
+        string floorBasis, bool quick, TextWriter log, Func<Backend, Rng, Action> prepare)
     {
-        var layout = new ClubLayout(32, 8);
-        var rng = new Rng(7);
-        using var x = backend.Uniform(2 * items, layout.Width, DType.Float32, rng, -1, 1);
-        using var y = backend.Uniform(2 * items, layout.Width, DType.Float32, rng, -1, 1);
-        using var parameters = backend.Uniform(1, layout.Length, DType.Float32, rng, -0.3, 0.3);
-        using var m = backend.Allocate(1, layout.Length, DType.Float32);
-        using var v = backend.Allocate(1, layout.Length, DType.Float32);
-        double flop = 2.0 * steps * x.Rows * 5 * 2 * layout.Width * layout.Hidden; // as the op counters count it
-        string shape = $"2 × {items}×{layout.Width}, q {layout.Width}→{layout.Hidden}→{layout.Width} ×2, {steps} steps";
-        var cases = new (string Name, Action Run)[]
-        {
-            ("club fit (one fused op)", () => backend.ClubFit(x, y, 2, layout, parameters, m, v, steps, 0, 1e-4, 0.9, 0.999, 1e-8, 0)),
-            ("club fit (composed ops)", () =>
-            {
-                backend.ComposedOnly = true;
-                try { backend.ClubFit(x, y, 2, layout, parameters, m, v, steps, 0, 1e-4, 0.9, 0.999, 1e-8, 0); }
-                finally { backend.ComposedOnly = false; }
-            }),
-        };
-        foreach (var (name, run) in cases)
-        {
-            log.WriteLine($"{name} ...");
-            var (median, reps) = Time(quick ? 2 : 5, run);
-            yield return new(name, "managed", DType.Float32.Name(), shape, reps, median, flop / median / 1e9, "GFLOP/s",
-                flop / (floors.PeakGflopsF32 * 1e9), $"{flop / 1e9:0.00} GFLOP at the FMA peak");
-        }
-    }
-
-    /// <summary>
-    /// CLUB's bound on one modality of a Baby batch (7,050 × 32, float32), forward and backward with all three
-    /// gradients: the fused op against its composed reference (<see cref="Backend.ComposedOnly"/>), held to the traffic
-    /// of μ, ℓ and y read and the gradients read and written.
-    /// </summary>
-    private static IEnumerable<OpsBenchResult> ClubBound(int items, MachineFloors floors, bool quick, TextWriter log)
-    {
-        const int width = 32;
         foreach (bool composed in new[] { false, true })
         {
-            var backend = new CpuBackend { ComposedOnly = composed };
-            var rng = new Rng(8);
-            Tensor Values() => backend.Uniform(items, width, DType.Float32, rng, -1, 1);
-            using Tensor mu = Values(), logVariance = Values(), y = Values(), dMu = Values(), dLogVariance = Values(), dY = Values();
-            using var permutation = backend.Permutation(items, rng);
-            using var rowTerm = backend.Allocate(items, 1, DType.Float32);
-            double bytes = sizeof(float) * (items * width * (3.0 + 2 * 3) + items) + sizeof(int) * items;
-            string name = $"club bound fwd+bwd ({(composed ? "composed ops" : "one fused op")})";
+            string name = $"{op} ({(composed ? "composed ops" : "one fused op")})";
             log.WriteLine($"{name} ...");
-            var (median, reps) = Time(quick ? 3 : 20, () =>
-            {
-                backend.ClubBoundRows(mu, logVariance, y, permutation, rowTerm);
-                backend.ClubBoundRowsBackward(mu, logVariance, y, permutation, 1.0 / items, dMu, dLogVariance, dY);
-            });
-            yield return new(name, "managed", DType.Float32.Name(), $"{items}×{width}", reps, median, bytes / median / 1e9, "GB/s",
-                bytes / (floors.CopyGBps * 1e9), $"{bytes / 1e6:0.0} MB at the copy bandwidth");
+            using var backend = new CpuBackend { ComposedOnly = composed };
+            var run = prepare(backend, new Rng(7));
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            run();
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            var (median, reps) = Time(quick ? 2 : 5, run);
+            yield return new(name, backend.UseOpenBlas ? "OpenBLAS" : "managed", DType.Float32.Name(), shape, reps, median, work / median / 1e9, unit,
+                floorSeconds, floorBasis, allocated);
         }
     }
 
-    /// <summary>
-    /// SEA's SoloSim InfoNCE over Baby's items (7,050 × 32, τ = 0.2), float32, forward then backward into both
-    /// gradients: the streamed fused op against its composed reference, which materialises the n×n logits. Memory is
-    /// what the first call on a fresh backend allocates (later calls reuse the CPU backend's freed arrays): an upper
-    /// bound on the op's peak extra memory.
-    /// </summary>
-    private static IEnumerable<OpsBenchResult> InfoNce(int items, MachineFloors floors, bool quick, TextWriter log)
+    private static Tensor Values(Backend backend, Rng rng, int rows, int cols) => backend.Uniform(rows, cols, DType.Float32, rng, -1, 1);
+
+    /// <summary>The fused ops SEA trains with, each against its composed reference, on one Baby batch.</summary>
+    private static IEnumerable<OpsBenchResult> FusedOps(int items, int clubSteps, MachineFloors floors, bool quick, TextWriter log)
     {
-        const int d = 32;
-        const double invTemperature = 5;
-        double flop = 6.0 * items * items * d; // as the op counters count it: 2·n²·d forward, 2·n²·d per gradient
-        foreach (var composed in new[] { false, true })
-        {
-            string name = composed ? "infonce fwd+bwd (composed)" : "infonce fwd+bwd (fused)";
-            log.WriteLine($"{name} ...");
-            using var backend = new CpuBackend { ComposedOnly = composed };
-            var rng = new Rng(11);
-            using var a = backend.Uniform(items, d, DType.Float32, rng, -1, 1);
-            using var c = backend.Uniform(items, d, DType.Float32, rng, -1, 1);
-            using var lse = backend.Allocate(items, 1, DType.Float32);
-            using var positive = backend.Allocate(items, 1, DType.Float32);
-            using var da = backend.Allocate(items, d, DType.Float32);
-            using var dc = backend.Allocate(items, d, DType.Float32);
-            void Run()
+        const int d = 32, batch = 2048;
+        double Peak(double flop) => flop / (floors.PeakGflopsF32 * 1e9);
+        double Copy(double bytes) => bytes / (floors.CopyGBps * 1e9);
+
+        // SoloSim: InfoNCE over the batch's items (τ = 0.2), forward then backward into both gradients.
+        double infoNce = 6.0 * items * items * d; // as the op counters count it: 2·n²·d forward, 2·n²·d per gradient
+        foreach (var r in FusedAndComposed("infonce fwd+bwd", $"{items}×{d}, τ = 0.2", infoNce, "GFLOP/s", Peak(infoNce),
+            $"{infoNce / 1e9:0.00} GFLOP at the FMA peak", quick, log, (backend, rng) =>
             {
-                backend.InfoNceForward(a, c, invTemperature, lse, positive);
-                backend.InfoNceBackward(a, c, invTemperature, lse, 1.0 / items, da, dc);
-            }
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            Run();
-            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-            var (median, reps) = Time(quick ? 2 : 5, Run);
-            yield return new(name, composed ? "managed" : "streamed", DType.Float32.Name(), $"{items}×{d}, τ = 0.2", reps, median,
-                flop / median / 1e9, "GFLOP/s", flop / (floors.PeakGflopsF32 * 1e9), $"{flop / 1e9:0.00} GFLOP at the FMA peak", allocated);
-        }
+                Tensor a = Values(backend, rng, items, d), c = Values(backend, rng, items, d);
+                Tensor lse = backend.Allocate(items, 1, DType.Float32), positive = backend.Allocate(items, 1, DType.Float32);
+                Tensor da = backend.Allocate(items, d, DType.Float32), dc = backend.Allocate(items, d, DType.Float32);
+                return () =>
+                {
+                    backend.InfoNceForward(a, c, 5, lse, positive);
+                    backend.InfoNceBackward(a, c, 5, lse, 1.0 / items, da, dc);
+                };
+            }))
+            yield return r;
+
+        // CLUB's bound on one modality, forward and backward into μ, ℓ and y: held to its traffic.
+        double bound = sizeof(float) * (items * d * (3.0 + 2 * 3) + items) + sizeof(int) * items;
+        foreach (var r in FusedAndComposed("club bound fwd+bwd", $"{items}×{d}", bound, "GB/s", Copy(bound),
+            $"{bound / 1e6:0.0} MB at the copy bandwidth", quick, log, (backend, rng) =>
+            {
+                Tensor mu = Values(backend, rng, items, d), logVariance = Values(backend, rng, items, d), y = Values(backend, rng, items, d);
+                Tensor dMu = Values(backend, rng, items, d), dLogVariance = Values(backend, rng, items, d), dY = Values(backend, rng, items, d);
+                Tensor permutation = backend.Permutation(items, rng), rowTerm = backend.Allocate(items, 1, DType.Float32);
+                return () =>
+                {
+                    backend.ClubBoundRows(mu, logVariance, y, permutation, rowTerm);
+                    backend.ClubBoundRowsBackward(mu, logVariance, y, permutation, 1.0 / items, dMu, dLogVariance, dY);
+                };
+            }))
+            yield return r;
+
+        // CLUB's inner loop: q's Adam steps on the batch's two pairs.
+        var layout = new ClubLayout(d, 8);
+        double fit = 2.0 * clubSteps * 2 * items * 5 * 2 * layout.Width * layout.Hidden; // as the op counters count it
+        foreach (var r in FusedAndComposed("club fit", $"2 × {items}×{d}, q {d}→{layout.Hidden}→{d} ×2, {clubSteps} steps", fit, "GFLOP/s",
+            Peak(fit), $"{fit / 1e9:0.00} GFLOP at the FMA peak", quick, log, (backend, rng) =>
+            {
+                Tensor x = Values(backend, rng, 2 * items, d), y = Values(backend, rng, 2 * items, d);
+                Tensor parameters = backend.Uniform(1, layout.Length, DType.Float32, rng, -0.3, 0.3);
+                Tensor m = backend.Allocate(1, layout.Length, DType.Float32), v = backend.Allocate(1, layout.Length, DType.Float32);
+                return () => backend.ClubFit(x, y, 2, layout, parameters, m, v, clubSteps, 0, 1e-4, 0.9, 0.999, 1e-8, 0);
+            }))
+            yield return r;
+
+        // BPR over a batch's score pairs, forward and backward into both.
+        double bpr = sizeof(float) * 6.0 * batch;
+        foreach (var r in FusedAndComposed("bpr fwd+bwd", $"{batch}×1", bpr, "GB/s", Copy(bpr), $"{bpr / 1e3:0} kB at the copy bandwidth",
+            quick, log, (backend, rng) =>
+            {
+                Tensor positive = Values(backend, rng, batch, 1), negative = Values(backend, rng, batch, 1);
+                Tensor loss = backend.Allocate(batch, 1, DType.Float32);
+                Tensor dPositive = Values(backend, rng, batch, 1), dNegative = Values(backend, rng, batch, 1);
+                return () =>
+                {
+                    backend.BprRows(positive, negative, loss);
+                    backend.BprRowsBackward(positive, negative, 1.0 / batch, dPositive, dNegative);
+                };
+            }))
+            yield return r;
     }
 
     private static OpsBenchResult Gemm(string name, string provider, DType dtype, string shape, double flop, double peakGflops, bool quick, Action run)

@@ -65,10 +65,11 @@ public class KernelSourceTests
         Assert.Contains("bpr_forward_f64", declared); // the pattern reads the macros
         Assert.Contains("fill_i32", declared);
 
-        // Launch(op, dtype, ...) and LaunchShared(op, dtype, ...) add the dtype's suffix; device.Launch takes the full name.
+        // Launch(op, dtype, ...), LaunchShared(op, dtype, ...) and KernelSource.Name(op, dtype) add the dtype's suffix;
+        // device.Launch takes the full name.
         var launched = new HashSet<string>();
         foreach (var file in Directory.GetFiles(Path.Combine(Root(), "Kernels"), "CudaBackend*.cs"))
-            foreach (Match m in Regex.Matches(File.ReadAllText(file), @"\b(device\.Launch|LaunchShared|Launch)\(\s*""(\w+)"""))
+            foreach (Match m in Regex.Matches(File.ReadAllText(file), @"\b(device\.Launch|LaunchShared|Launch|KernelSource\.Name)\(\s*""(\w+)"""))
                 launched.UnionWith(m.Groups[1].Value == "device.Launch" ? [m.Groups[2].Value] : [$"{m.Groups[2].Value}_f32", $"{m.Groups[2].Value}_f64"]);
 
         var unlaunched = declared.Except(launched).Order().ToList();
