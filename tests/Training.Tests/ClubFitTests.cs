@@ -109,4 +109,71 @@ public class ClubFitTests
         e = Assert.Throws<EngineException>(() => Cpu.ClubFit(x, x, 2, new ClubLayout(16, 8), p, m, m, 1, 0, 1e-3, 0.9, 0.999, 1e-8, 0));
         Assert.Contains("width must be 32", e.Message);
     }
+    /// <summary>
+    /// The gradient both paths follow is the likelihood's: one Adam step with β₁ = β₂ = 0 and lr = ε = 1e12 moves each
+    /// parameter by −g·(1 − |g|·1e-12), so θ − θ' is the gradient the fit computed, held to central differences of
+    /// L(θ) = −Σ_pairs mean_rows Σ_k [−(μ − y)² / (2·exp(ℓ)) − ℓ/2], written out here in plain arithmetic.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_fit_follows_the_gradient_of_the_likelihood(bool composed)
+    {
+        var problem = Problem.Random(new ClubLayout(3, 2), pairs: 2, rows: 4, seed: 5);
+        var backend = composed ? Composed : Cpu;
+        int rows = problem.Pairs * problem.Rows, length = problem.Layout.Length;
+        using var x = backend.FromDoubles(problem.X, rows, 3, DType.Float64);
+        using var y = backend.FromDoubles(problem.Y, rows, 3, DType.Float64);
+        using var p = backend.FromDoubles(problem.Parameters, 1, length, DType.Float64);
+        using var m = backend.Allocate(1, length, DType.Float64);
+        using var v = backend.Allocate(1, length, DType.Float64);
+        backend.ClubFit(x, y, problem.Pairs, problem.Layout, p, m, v, 1, 0, 1e12, 0, 0, 1e12, 0);
+        var after = p.ToArray<double>();
+        for (int i = 0; i < length; i++)
+        {
+            var plus = (double[])problem.Parameters.Clone();
+            var minus = (double[])problem.Parameters.Clone();
+            plus[i] += 1e-6;
+            minus[i] -= 1e-6;
+            double numeric = (Loss(problem, plus) - Loss(problem, minus)) / 2e-6;
+            double followed = problem.Parameters[i] - after[i];
+            Assert.True(Math.Abs(numeric - followed) <= 1e-6 * (1 + Math.Abs(numeric)), $"parameter {i}: numeric {numeric:G12}, fit {followed:G12}");
+        }
+    }
+
+    /// <summary>−Σ_pairs mean_rows of q's Gaussian log-likelihood, q = (μ: L2∘ReLU∘L1, ℓ: tanh∘L4∘ReLU∘L3) in ClubLayout's packing.</summary>
+    private static double Loss(Problem problem, double[] q)
+    {
+        var l = problem.Layout;
+        double total = 0;
+        for (int r = 0; r < problem.Pairs * problem.Rows; r++)
+        {
+            double[] Branch(int b)
+            {
+                int o = l.Branch(b);
+                var hidden = new double[l.Hidden];
+                for (int h = 0; h < l.Hidden; h++)
+                {
+                    double z = q[o + l.Bias1 + h];
+                    for (int k = 0; k < l.Width; k++) z += q[o + l.Weight1 + h * l.Width + k] * problem.X[r * l.Width + k];
+                    hidden[h] = Math.Max(z, 0);
+                }
+                var output = new double[l.Width];
+                for (int k = 0; k < l.Width; k++)
+                {
+                    double z = q[o + l.Bias2 + k];
+                    for (int h = 0; h < l.Hidden; h++) z += q[o + l.Weight2 + k * l.Hidden + h] * hidden[h];
+                    output[k] = b == 0 ? z : Math.Tanh(z);
+                }
+                return output;
+            }
+            double[] mu = Branch(0), logVariance = Branch(1);
+            for (int k = 0; k < l.Width; k++)
+            {
+                double d = mu[k] - problem.Y[r * l.Width + k];
+                total -= (-d * d / (2 * Math.Exp(logVariance[k])) - logVariance[k] / 2) / problem.Rows;
+            }
+        }
+        return total;
+    }
 }
