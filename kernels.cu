@@ -1062,18 +1062,18 @@ __device__ void topk_rows(int rows, int cols, const T* scores, const int* maskRo
 }
 
 // ================================================================================================================
-// 11. CLUB (SEA.md: the mutual-information upper bound and its own small network q)
+// 11. CLUB (Cheng et al., 2020: the mutual-information upper bound and its own small network q)
 // ================================================================================================================
 //
-// q, shared by both modalities: μ(x) = L2(ReLU(L1(x))), logvar(x) = tanh(L4(ReLU(L3(x)))), with L1, L3: 32 → 8 and
+// q: μ(x) = L2(ReLU(L1(x))), logvar(x) = tanh(L4(ReLU(L3(x)))), with L1, L3: 32 → 8 and
 // L2, L4: 8 → 32 (PyTorch's Linear: y = x·Wᵀ + b, W out×in). Its parameters live in ONE packed buffer of
-// CLUB_PARAMS = 1104 values, in the order of Sea's ClubNetwork.Parameters, each row-major with PyTorch's shape:
+// CLUB_PARAMS = 1104 values, in ClubLayout's order (Engine/ClubLayout.cs), each row-major with PyTorch's shape:
 //     offset    0: μ.0.weight   8×32        offset  552: logvar.0.weight 8×32
 //     offset  256: μ.0.bias     8           offset  808: logvar.0.bias   8
 //     offset  264: μ.2.weight   32×8        offset  816: logvar.2.weight 32×8
 //     offset  520: μ.2.bias     32          offset 1072: logvar.2.bias   32
-// Adam's moments m and v are packed the same way. The widths (SeaOptions.MiWidth = 32, ClubHidden = 8) are
-// compile-time here: for other widths the host runs ClubFit's composed reference (CudaBackend.ClubFitTakes).
+// Adam's moments m and v are packed the same way. The widths (32, hidden 8) are compile-time here: for other
+// widths the host runs ClubFit's composed reference (CudaBackend.ClubFitTakes).
 
 constexpr int CLUB_D = 32; // x, y, μ, logvar width
 constexpr int CLUB_H = 8;  // hidden width

@@ -4,7 +4,7 @@ public abstract partial class Backend
 {
     /// <summary>
     /// BPR's per-row loss, fused: loss_i = −log σ(pos_i − neg_i), computed stably; all three are b×1. The mean (and
-    /// SEA's 1/ln 2) is the caller's.
+    /// a base-2 loss's 1/ln 2) is the caller's.
     /// </summary>
     public void BprRows(Tensor positive, Tensor negative, Tensor loss)
     {

@@ -3,7 +3,7 @@ namespace Engine;
 public abstract partial class Backend
 {
     /// <summary>
-    /// CLUB's bound per row, fused (SEA.md): rowTerm_i = Σ_k [(μ_ik − y_π(i),k)² − (μ_ik − y_ik)²] / (2·exp(ℓ_ik)),
+    /// CLUB's bound per row, fused (Cheng et al., 2020): rowTerm_i = Σ_k [(μ_ik − y_π(i),k)² − (μ_ik − y_ik)²] / (2·exp(ℓ_ik)),
     /// for μ, ℓ (q's log-variance) and y rows×d, the permutation π of the rows (int32 rows×1) and rowTerm rows×1.
     /// The bound, max(0, ½·mean_i rowTerm_i), is the caller's.
     /// </summary>

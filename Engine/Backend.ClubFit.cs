@@ -3,7 +3,7 @@ namespace Engine;
 public abstract partial class Backend
 {
     /// <summary>
-    /// <paramref name="steps"/> steps of Adam on SEA's CLUB network q alone (SEA.md, "Training the CLUB network"), on
+    /// <paramref name="steps"/> steps of Adam on CLUB's variational network q alone (its inner loop: q fitted to the pairs), on
     /// fixed pairs: x and y are (pairs·rows)×width, pair after pair. Each step computes afresh the gradient of
     /// L = Σ_p −mean_i Σ_k [−(μ(x)_ik − y_ik)² / (2·exp(ℓ(x)_ik)) − ℓ(x)_ik / 2] with respect to q's packed
     /// <paramref name="parameters"/> (1×<see cref="ClubLayout.Length"/>, <paramref name="layout"/>) and applies

@@ -1,10 +1,10 @@
 namespace Engine;
 
 /// <summary>
-/// The packed layout of SEA's CLUB network q (SEA.md), as <see cref="Backend.ClubFit"/> takes it: two branches,
+/// The packed layout of CLUB's variational network q (Cheng et al., 2020), as <see cref="Backend.ClubFit"/> takes it: two branches,
 /// μ(x) = L2(ReLU(L1(x))) then logvar(x) = tanh(L4(ReLU(L3(x)))), each laid out as [L1 weight (hidden×width) |
 /// L1 bias (hidden) | L2 weight (width×hidden) | L2 bias (width)], row-major with PyTorch's Linear shapes (out×in).
-/// Adam's moments are packed the same way. With SEA's widths (32, 8) that is 2 × 552 = 1,104 numbers, the layout
+/// Adam's moments are packed the same way. With widths (32, 8) that is 2 × 552 = 1,104 numbers, the layout
 /// kernels.cu's <c>club_fit</c> kernels are compiled for.
 /// </summary>
 public readonly record struct ClubLayout(int Width, int Hidden)

@@ -2,7 +2,7 @@ namespace Engine.Kernels;
 
 public sealed partial class CudaBackend
 {
-    /// <summary>The widths kernels.cu's club_fit kernels are compiled for (SEA's); others run the composed reference.</summary>
+    /// <summary>The widths kernels.cu's club_fit kernels are compiled for (32 → 8 → 32); others run the composed reference.</summary>
     private static readonly ClubLayout ClubFitCompiled = new(32, 8);
 
     protected override bool ClubFitTakes(ClubLayout layout) => layout == ClubFitCompiled;
