@@ -73,9 +73,12 @@ internal static unsafe class ManagedGemm
         _ => false,
     };
 
-    /// <summary><see cref="Gemm{T}(bool, bool, int, int, int, T, T[], int, T[], int, T, T[], int)"/> with a chosen kernel and at most <paramref name="maxThreads"/> threads.</summary>
+    /// <summary>
+    /// <see cref="Gemm{T}(bool, bool, int, int, int, T, T[], int, T[], int, T, T[], int)"/> with a chosen kernel and at
+    /// most <paramref name="maxThreads"/> threads, on spans (so that callers can pass blocks of rows of a larger array).
+    /// </summary>
     internal static void Gemm<T>(Kernel kernel, int maxThreads, bool transA, bool transB, int m, int n, int k,
-        T alpha, T[] a, int lda, T[] b, int ldb, T beta, T[] c, int ldc)
+        T alpha, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckArguments(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);

@@ -58,7 +58,7 @@ public class LossTests
     public void InfoNce_kernel_and_composed_reference_agree_in_float64(bool symmetric)
     {
         var rng = new Rng(11);
-        int n = 300, d = 17; // more than one tile of 256 candidates, and a chunk of 16 rows cut short
+        int n = 600, d = 17; // more than one tile of 512 candidates, and a block of 192 rows cut short
         var a = rng.NormalArray(n * d, 0, 1);
         var c = rng.NormalArray(n * d, 0, 1);
         var (kernelLoss, kernelGrads) = InfoNceWithGradients(new CpuBackend(), a, c, n, d, symmetric);

@@ -227,6 +227,21 @@ public class GemmTests
             Assert.Throws<ArgumentException>(() => OpenBlas.Gemm(false, false, 2, 2, 3, 1f, a, 4, b, 2, 0f, c, 2));
     }
 
+    [Fact]
+    public void SpansOfLargerArraysAreBoundedByTheSpan()
+    {
+        // C's rows 1..2 of a 4×2 array, from rows 1..2 of A (4×3): the rows outside are neither read into C nor written.
+        var a = new float[] { 9, 9, 9, 1, 2, 3, 4, 5, 6, 9, 9, 9 };
+        var b = new float[] { 1, 0, 0, 1, 1, 1 };
+        var c = new float[8];
+        var kernel = ManagedGemm.BestKernel<float>();
+        ManagedGemm.Gemm(kernel, 1, false, false, 2, 2, 3, 1f, a.AsSpan(3, 6), 3, b, 2, 0f, c.AsSpan(2, 4), 2);
+        Assert.Equal([0, 0, 4, 5, 10, 11, 0, 0], c);
+        // The same product needs 6 elements of A: a 5-element slice is refused, though the array goes on.
+        Assert.Throws<ArgumentException>(() => ManagedGemm.Gemm(kernel, 1, false, false, 2, 2, 3, 1f, a.AsSpan(3, 5), 3, b, 2, 0f, c.AsSpan(2, 4), 2));
+        Assert.Throws<ArgumentException>(() => ManagedGemm.Gemm(kernel, 1, false, false, 2, 2, 3, 1f, a.AsSpan(3, 6), 3, b, 2, 0f, c.AsSpan(2, 3), 2));
+    }
+
     /// <summary>Random operands with row strides padded by <c>pad</c>, and the double-precision answer to check against.</summary>
     private sealed class Problem<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
