@@ -178,6 +178,15 @@ public static class OpGradCheckCases
             var permutation = b.FromArray(new[] { 3, 0, 4, 1, 2 }, 5, 1);
             return new([mu, logVar, y], () => Losses.ClubUpperBound(mu, logVar, y, permutation));
         }));
+        cases.Add(new("club_fit", (b, rng) =>
+        {
+            // CLUB's width-32, hidden-8 network (the widths CUDA's kernel takes) on 2 pairs of 3 rows.
+            var layout = new ClubLayout(32, 8);
+            var x = b.Normal(6, layout.Width, F64, rng);
+            var y = b.Normal(6, layout.Width, F64, rng);
+            var q = Var.Parameter(b.Normal(1, layout.Length, F64, rng, 0, 0.3), "q");
+            return new([q], () => ClubFitCheck.Loss(q, x, y, pairs: 2, layout));
+        }));
         cases.Add(new("mean_squared_error", (b, rng) =>
         {
             var x = Var.Parameter(b.Normal(4, 3, F64, rng), "a");
@@ -211,5 +220,66 @@ public static class OpGradCheckCases
         for (int i = 0; i < dense.Length; i++)
             if (rng.NextDouble() < density) dense[i] = rng.Normal();
         return CsrMatrix.FromDense(b, dense, rows, cols, F64);
+    }
+}
+
+/// <summary>
+/// The gradient check of <see cref="Backend.ClubFit"/>: a node whose value is q's loss L(q) = −Σ_pairs mean_rows
+/// Σ_k [−(μ − y)² / (2·exp(ℓ)) − ℓ/2], written out here on the host, and whose backward is the gradient the fused fit
+/// follows. One Adam step with β₁ = β₂ = 0 and lr = ε = 1e12 moves each parameter by −g·(1 − |g|·1e-12), so q − q'
+/// after one step of the fit is its gradient.
+/// </summary>
+internal static class ClubFitCheck
+{
+    public static Var Loss(Var q, Tensor x, Tensor y, int pairs, ClubLayout layout)
+    {
+        var b = q.Backend;
+        var loss = Tape.Output(b.FromDoubles([HostLoss(q.Value.ToArray<double>(), x.ToArray<double>(), y.ToArray<double>(), x.Rows / pairs, layout)], 1, 1, q.DType), q);
+        Tape.Record(loss, () =>
+        {
+            using var stepped = b.Allocate(1, layout.Length, q.DType);
+            using var m = b.Allocate(1, layout.Length, q.DType);
+            using var v = b.Allocate(1, layout.Length, q.DType);
+            using var gradient = b.Allocate(1, layout.Length, q.DType);
+            b.Copy(q.Value, stepped);
+            b.ClubFit(x, y, pairs, layout, stepped, m, v, steps: 1, step0: 0, lr: 1e12, beta1: 0, beta2: 0, eps: 1e12, weightDecay: 0);
+            b.Binary(BinaryOp.Sub, q.Value, stepped, gradient);
+            b.AddScaled(gradient, loss.Grad!.Item(), q.GradForAccumulation());
+        });
+        return loss;
+    }
+
+    private static double HostLoss(double[] q, double[] x, double[] y, int rowsPerPair, ClubLayout l)
+    {
+        double total = 0;
+        for (int r = 0; r < x.Length / l.Width; r++)
+        {
+            double[] Branch(int branch)
+            {
+                int o = l.Branch(branch);
+                var hidden = new double[l.Hidden];
+                for (int h = 0; h < l.Hidden; h++)
+                {
+                    double z = q[o + l.Bias1 + h];
+                    for (int k = 0; k < l.Width; k++) z += q[o + l.Weight1 + h * l.Width + k] * x[r * l.Width + k];
+                    hidden[h] = Math.Max(z, 0);
+                }
+                var output = new double[l.Width];
+                for (int k = 0; k < l.Width; k++)
+                {
+                    double z = q[o + l.Bias2 + k];
+                    for (int h = 0; h < l.Hidden; h++) z += q[o + l.Weight2 + k * l.Hidden + h] * hidden[h];
+                    output[k] = branch == 0 ? z : Math.Tanh(z);
+                }
+                return output;
+            }
+            double[] mu = Branch(0), logVariance = Branch(1);
+            for (int k = 0; k < l.Width; k++)
+            {
+                double d = mu[k] - y[r * l.Width + k];
+                total -= (-d * d / (2 * Math.Exp(logVariance[k])) - logVariance[k] / 2) / rowsPerPair;
+            }
+        }
+        return total;
     }
 }
