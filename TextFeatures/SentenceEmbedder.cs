@@ -18,6 +18,9 @@ public sealed class SentenceEmbedder : IDisposable
 
     public SentenceEmbedder()
     {
+        // BertTokenizer strips accents through string.Normalize, which without ICU leaves "é" whole ([UNK] ids).
+        if ("é".Normalize(System.Text.NormalizationForm.FormD).Length != 2)
+            throw new NotSupportedException("text features need Unicode normalisation: run with ICU (InvariantGlobalization off)");
         using (var vocabulary = MiniLmModel.OpenVocabulary())
             // The reference tokenizer (HF BertTokenizer, do_lower_case) also strips accents and splits CJK characters.
             _tokenizer = BertTokenizer.Create(vocabulary, new BertOptions
