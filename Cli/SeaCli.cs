@@ -19,6 +19,7 @@ public static class SeaCli
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(SynthFeaturesCommand.Create());
+        root.Subcommands.Add(FeaturesCommand.Create());
         root.Subcommands.Add(GradCheckCommand.Create());
         root.Subcommands.Add(SelfTestCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
