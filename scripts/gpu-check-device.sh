@@ -37,6 +37,7 @@ STEPS=$WORK/steps
 mkdir -p "$STEPS"
 export SEA_CACHE=$WORK/cache   # kernels compiled once and the kNN graph built once, by the first step that needs them
 export SEA_REQUIRE_CUDA=1      # CUDA tests fail, instead of skipping, when they find no device
+export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1  # the GPU machine may lack ICU; only text features need it, and they are not carried
 SYNTH=$WORK/baby-synth
 deadline=$((SECONDS + BUDGET))
 n=0 passed=0 failed=0 skipped=0 failures=()
