@@ -22,8 +22,14 @@ public static class Losses
             backend.Reduce(ReduceOp.Sum, perRow, sum);
             backend.Unary(UnaryOp.Scale, sum, loss.Value, factor);
         }
-        Tape.Record(loss, () => backend.BprRowsBackward(positiveScores.Value, negativeScores.Value, loss.Grad!.Item() * factor,
-            GradientOf(positiveScores), GradientOf(negativeScores)));
+        Tape.Record(loss, () =>
+        {
+            using var dPositive = Scratch(positiveScores);
+            using var dNegative = Scratch(negativeScores);
+            backend.BprRowsBackward(positiveScores.Value, negativeScores.Value, factor, dPositive, dNegative);
+            AccumulateTimes(positiveScores, dPositive, loss.Grad!);
+            AccumulateTimes(negativeScores, dNegative, loss.Grad!);
+        });
         return loss;
     }
 
@@ -63,17 +69,15 @@ public static class Losses
         foreach (var t in lse) Tape.Scoped(t); // the backward needs them
         Tape.Record(loss, () =>
         {
-            // The fused backward takes its scale on the host; dL/dloss is on the device. So the gradients for
-            // dL/dloss = 1 go to scratch tensors, then are multiplied by the real one there (no host read mid-backward).
-            using var gradAnchors = anchors.RequiresGrad ? b.Allocate(n, anchors.Cols, anchors.DType) : null;
-            using var gradCandidates = candidates.RequiresGrad ? b.Allocate(n, anchors.Cols, anchors.DType) : null;
+            using var gradAnchors = Scratch(anchors);
+            using var gradCandidates = Scratch(candidates);
             for (int k = 0; k < directions.Length; k++)
             {
                 var (da, dc) = k == 0 ? (gradAnchors, gradCandidates) : (gradCandidates, gradAnchors);
                 b.InfoNceBackward(directions[k].Anchors.Value, directions[k].Candidates.Value, s, lse[k], weight / n, da, dc);
             }
-            foreach (var (v, g) in new[] { (anchors, gradAnchors), (candidates, gradCandidates) })
-                if (g is not null) b.BinaryBackward(BinaryOp.Mul, g, loss.Grad!, g, v.GradForAccumulation(), null); // grad += g·dL/dloss
+            AccumulateTimes(anchors, gradAnchors, loss.Grad!);
+            AccumulateTimes(candidates, gradCandidates, loss.Grad!);
         });
         return loss;
     }
@@ -92,28 +96,40 @@ public static class Losses
     /// The CLUB estimate of an upper bound on the mutual information between paired rows x_i and y_i, given q's
     /// prediction of y from x (mean μ, log-variance ℓ) and a permutation π of the rows (the unpaired samples):
     /// max(0, ½ · mean_i Σ_d [(μ_id − y_π(i),d)² − (μ_id − y_id)²] / (2·exp(ℓ_id))). One node over the fused
-    /// <see cref="Backend.ClubBoundRows"/>, the clamp included: where the bound is 0 no gradient flows. Its backward reads
-    /// the bound and its upstream gradient on the host (the kernel takes its scale as a number).
+    /// <see cref="Backend.ClubBoundRows"/>, the clamp included: where the bound is 0 no gradient flows.
     /// </summary>
     public static Var ClubUpperBound(Var mu, Var logVariance, Var y, Tensor permutation)
     {
         var backend = mu.Backend;
         double factor = 0.5 / mu.Rows; // ½ · mean
         var bound = Tape.Output(backend.Allocate(1, 1, mu.DType), mu, logVariance, y);
+        var unclamped = backend.Allocate(1, 1, mu.DType);
         using (var perRow = backend.Allocate(mu.Rows, 1, mu.DType))
         using (var sum = backend.Allocate(1, 1, mu.DType))
-        using (var unclamped = backend.Allocate(1, 1, mu.DType))
         {
             backend.ClubBoundRows(mu.Value, logVariance.Value, y.Value, permutation, perRow);
             backend.Reduce(ReduceOp.Sum, perRow, sum);
             backend.Unary(UnaryOp.Scale, sum, unclamped, factor);
             backend.Unary(UnaryOp.Relu, unclamped, bound.Value);
         }
+        if (!bound.RequiresGrad)
+        {
+            unclamped.Dispose();
+            return bound;
+        }
+        Tape.Scoped(unclamped); // the backward's clamp needs it
         Tape.Record(bound, () =>
         {
-            if (bound.Value.Item() > 0)
-                backend.ClubBoundRowsBackward(mu.Value, logVariance.Value, y.Value, permutation, bound.Grad!.Item() * factor,
-                    GradientOf(mu), GradientOf(logVariance), GradientOf(y));
+            // dL/d(unclamped): the upstream gradient where the bound is positive, 0 where the clamp holds.
+            using var upstream = backend.Allocate(1, 1, mu.DType);
+            backend.UnaryBackward(UnaryOp.Relu, unclamped, bound.Value, bound.Grad!, upstream);
+            using var dMu = Scratch(mu);
+            using var dLogVariance = Scratch(logVariance);
+            using var dY = Scratch(y);
+            backend.ClubBoundRowsBackward(mu.Value, logVariance.Value, y.Value, permutation, factor, dMu, dLogVariance, dY);
+            AccumulateTimes(mu, dMu, upstream);
+            AccumulateTimes(logVariance, dLogVariance, upstream);
+            AccumulateTimes(y, dY, upstream);
         });
         return bound;
     }
@@ -121,6 +137,15 @@ public static class Losses
     /// <summary>Mean squared error: mean((a − b)²).</summary>
     public static Var MeanSquaredError(Var a, Var b) => (a - b).Square().Mean();
 
-    /// <summary>The gradient to accumulate into, or null where none is wanted.</summary>
-    private static Tensor? GradientOf(Var v) => v.RequiresGrad ? v.GradForAccumulation() : null;
+    // The fused backwards take their scale as a host number, while dL/dloss lives on the device: so they write the
+    // gradients for dL/dloss = 1 into scratch tensors, which are then multiplied by the real one there. No host read.
+
+    /// <summary>A zeroed tensor shaped like <paramref name="v"/> for the fused backward to add into, or null where no gradient is wanted.</summary>
+    private static Tensor? Scratch(Var v) => v.RequiresGrad ? v.Backend.Allocate(v.Rows, v.Cols, v.DType) : null;
+
+    /// <summary>v.grad += <paramref name="scratch"/> · <paramref name="upstream"/> (1×1, on the device).</summary>
+    private static void AccumulateTimes(Var v, Tensor? scratch, Tensor upstream)
+    {
+        if (scratch is not null) v.Backend.BinaryBackward(BinaryOp.Mul, scratch, upstream, scratch, v.GradForAccumulation(), null);
+    }
 }
