@@ -31,7 +31,7 @@ internal static class Gpu
     }
 
     /// <summary>Whether the environment says the CUDA toolchain and a device must be found (SEA_REQUIRE_CUDA=1, set by
-    /// scripts/test.sh and scripts/emulated-cuda.sh): then a missing one fails a test instead of skipping it.</summary>
+    /// the README's test command and scripts/emulated-cuda.sh): then a missing one fails a test instead of skipping it.</summary>
     public static bool Required => Environment.GetEnvironmentVariable(RequireVariable) == "1";
 
     public const string RequireVariable = "SEA_REQUIRE_CUDA";
