@@ -52,7 +52,6 @@ public class ClubFitCpuTests
 [Trait("Category", Category.Cuda)]
 public class ClubFitGpuTests
 {
-
     /// <summary>2 × 1,000 rows: eight blocks of club_fit_rows, the last one partial.</summary>
     [Theory]
     [InlineData(DType.Float32, 1e-4)]
