@@ -134,6 +134,17 @@ public static class Losses
         return bound;
     }
 
+    /// <summary>
+    /// MMRec's EmbLoss (common/loss.py): (‖X₁‖_F + ‖X₂‖_F + …) / rows of the last X, with unsquared Frobenius norms.
+    /// </summary>
+    public static Var EmbeddingNorms(params Var[] tables)
+    {
+        if (tables.Length == 0) throw new ArgumentException("EmbeddingNorms needs at least one table");
+        var sum = tables[0].Square().Sum().Sqrt();
+        for (int i = 1; i < tables.Length; i++) sum += tables[i].Square().Sum().Sqrt();
+        return sum * (1.0 / tables[^1].Rows);
+    }
+
     /// <summary>Mean squared error: mean((a − b)²).</summary>
     public static Var MeanSquaredError(Var a, Var b) => (a - b).Square().Mean();
 

@@ -1,4 +1,5 @@
 using Engine.Autograd;
+using Engine.Training.Graph;
 using Engine.Training.Sampling;
 
 namespace Engine.Training.Models;
@@ -49,18 +50,7 @@ public sealed class LightGcn : RecommenderModel
     public RegForm RegForm { get; }
     public override IReadOnlyList<Var> Parameters => [userEmbedding, itemEmbedding];
 
-    /// <summary>mean(E₀, ÂE₀, Â²E₀, …, Â^L E₀) over all nodes, users first.</summary>
-    private Var Propagate()
-    {
-        var layer = Ops.ConcatRows(userEmbedding, itemEmbedding);
-        var sum = layer;
-        for (int l = 0; l < Layers; l++)
-        {
-            layer = adjacency.Spmm(layer);
-            sum += layer;
-        }
-        return sum * (1.0 / (Layers + 1));
-    }
+    private Var Propagate() => Propagation.LayerMean(adjacency, userEmbedding, itemEmbedding, Layers);
 
     protected override Var ComputeLoss(TrainingBatch batch)
     {
@@ -79,7 +69,7 @@ public sealed class LightGcn : RecommenderModel
 
         Var[] layer0 = [userEmbedding.GatherRows(users), itemEmbedding.GatherRows(positives), itemEmbedding.GatherRows(negatives)];
         if (RegForm == RegForm.Norm)
-            return bpr + Term("reg", (layer0[0].Square().Sum().Sqrt() + layer0[1].Square().Sum().Sqrt() + layer0[2].Square().Sum().Sqrt()) * (RegWeight / batch.Count));
+            return bpr + Term("reg", Losses.EmbeddingNorms(layer0) * RegWeight);
         var squaredNorms = layer0[0].Square().Sum() + layer0[1].Square().Sum() + layer0[2].Square().Sum();
         return bpr + Term("reg", squaredNorms * (RegWeight / (2.0 * batch.Count)));
     }
