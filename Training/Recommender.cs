@@ -28,7 +28,7 @@ public sealed class Recommender : IDisposable
         Config = config;
         Data = data;
         Backend = backend;
-        Fingerprint = DatasetFingerprint.Of(data, includeFeatures: config.Model == "sea");
+        Fingerprint = DatasetFingerprint.Of(data, includeFeatures: config.NeedsFeatures);
         Model = config.BuildModel(data, backend);
         Trainer = new Trainer(data, Model, config.TrainerOptions);
     }

@@ -55,8 +55,12 @@ public sealed record RunConfig
         Seed = Seed,
     };
 
+    /// <summary>Whether the model reads the dataset's feature files (they are then loaded and part of the checkpoint's fingerprint).</summary>
+    [JsonIgnore]
+    public bool NeedsFeatures => Model is not ("lightgcn" or "mostpop");
+
     /// <summary>The dataset the run trains on.</summary>
-    public Dataset LoadData() => Data is null ? SyntheticInteractions.BuiltIn() : Dataset.Load(Data, loadFeatures: Model == "sea");
+    public Dataset LoadData() => Data is null ? SyntheticInteractions.BuiltIn() : Dataset.Load(Data, loadFeatures: NeedsFeatures);
 
     /// <summary>
     /// The model, initialised from <see cref="Seed"/> (the sampler draws from its own stream, seeded from Seed + 1).
