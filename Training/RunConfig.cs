@@ -24,7 +24,7 @@ public sealed record RunConfig
     public double? LearningRate { get; init; }
 
     [JsonIgnore]
-    public double EffectiveLearningRate => LearningRate ?? (Model == "sea" ? 1e-4 : 1e-3);
+    public double EffectiveLearningRate => LearningRate ?? DefaultsOf(Model).LearningRate;
     /// <summary>At most this many epochs; null means 1000 on a real dataset (MMRec's cap) and 10 on the built-in one.</summary>
     public int? Epochs { get; init; }
 
@@ -42,6 +42,15 @@ public sealed record RunConfig
     public SeaOptions Sea { get; init; } = new();
 
     public static readonly string[] Models = ["sea", "lightgcn", "mostpop"];
+
+    /// <summary>A model's published training settings, used where the run leaves them unset.</summary>
+    public sealed record ModelDefaults(double LearningRate, double LearningRateFactor = 1.0, int Patience = 20);
+
+    public static ModelDefaults DefaultsOf(string model) => model switch
+    {
+        "sea" => new(LearningRate: 1e-4),
+        _ => new(LearningRate: 1e-3),
+    };
 
     [JsonIgnore]
     public TrainerOptions TrainerOptions => new()
