@@ -8,7 +8,7 @@ namespace Engine.Training;
 /// <summary>Everything that defines a training run; written back whole into metrics.json.</summary>
 public sealed record RunConfig
 {
-    /// <summary>sea, lightgcn or mostpop.</summary>
+    /// <summary>One of <see cref="Models"/>.</summary>
     public string Model { get; init; } = "sea";
 
     /// <summary>A MMRec dataset folder, or null for the built-in synthetic dataset.</summary>
@@ -41,7 +41,13 @@ public sealed record RunConfig
     /// <summary>SEA's own options (ignored by the other models).</summary>
     public SeaOptions Sea { get; init; } = new();
 
-    public static readonly string[] Models = ["sea", "lightgcn", "mostpop"];
+    /// <summary>VBPR's own options (ignored by the other models).</summary>
+    public VbprOptions Vbpr { get; init; } = new();
+
+    /// <summary>VBPR+SEA's own options (ignored by the other models).</summary>
+    public VbprSeaOptions VbprSea { get; init; } = new();
+
+    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "vbpr", "vbpr-sea"];
 
     /// <summary>A model's published training settings, used where the run leaves them unset.</summary>
     public sealed record ModelDefaults(double LearningRate, double LearningRateFactor = 1.0, int Patience = 20);
@@ -49,6 +55,7 @@ public sealed record RunConfig
     public static ModelDefaults DefaultsOf(string model) => model switch
     {
         "sea" => new(LearningRate: 1e-4),
+        "vbpr" or "vbpr-sea" => new(LearningRate: 1e-3), // MMRec's overall.yaml; the VBPR+SEA log
         _ => new(LearningRate: 1e-3),
     };
 
@@ -80,6 +87,8 @@ public sealed record RunConfig
         "sea" => BuildSea(data, backend),
         "lightgcn" => new LightGcn(backend, data.Users, data.Items, Adjacency(data, backend), Layers, Reg, new Rng(Seed), Dimension, regForm: RegForm),
         "mostpop" => new MostPop(backend, data.Users, data.Items, data.Train.Items),
+        "vbpr" => new Vbpr(backend, data.Users, data.Items, ImageOf(data), TextOf(data), Vbpr, new Rng(Seed), Dimension),
+        "vbpr-sea" => new VbprSea(backend, data.Users, data.Items, ImageOf(data), TextOf(data), VbprSea, new Rng(Seed), Dimension),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
     };
 
@@ -88,14 +97,18 @@ public sealed record RunConfig
 
     private Sea BuildSea(Dataset data, Backend backend)
     {
-        if (data.Image is null || data.Text is null)
-            throw new InvalidOperationException(
-                $"SEA needs both {Dataset.ImageFeatureFile} and {Dataset.TextFeatureFile} in {data.Folder} " +
-                $"(missing: {string.Join(", ", new[] { data.Image is null ? Dataset.ImageFeatureFile : null, data.Text is null ? Dataset.TextFeatureFile : null }.OfType<string>())}); " +
-                "'sea synth-features' makes semi-synthetic ones");
+        var (image, text) = (ImageOf(data), TextOf(data));
         var o = Sea with { Layers = Layers, Embedding = Dimension };
-        var itemGraph = ItemKnnGraph.Build(backend, [(data.Image, o.ImageWeight), (data.Text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
             ItemKnnGraph.DefaultCacheFolder, out _);
-        return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, data.Image, data.Text, o, new Rng(Seed));
+        return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, image, text, o, new Rng(Seed));
     }
+
+    private FeatureMatrix ImageOf(Dataset data) => data.Image ?? throw MissingFeatures(data);
+    private FeatureMatrix TextOf(Dataset data) => data.Text ?? throw MissingFeatures(data);
+
+    private InvalidOperationException MissingFeatures(Dataset data) => new(
+        $"{Model} needs both {Dataset.ImageFeatureFile} and {Dataset.TextFeatureFile} in {data.Folder} " +
+        $"(missing: {string.Join(", ", new[] { data.Image is null ? Dataset.ImageFeatureFile : null, data.Text is null ? Dataset.TextFeatureFile : null }.OfType<string>())}); " +
+        "'sea synth-features' makes semi-synthetic ones");
 }

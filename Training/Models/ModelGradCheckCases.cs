@@ -7,7 +7,8 @@ namespace Engine.Training.Models;
 
 /// <summary>
 /// Gradient checks of every model loss on a tiny problem in float64, with every parameter as an input: SEA with its
-/// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone) and LightGCN.
+/// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone), LightGCN,
+/// VBPR and VBPR+SEA (CLUB or −MSE distancing).
 /// </summary>
 public static class ModelGradCheckCases
 {
@@ -21,7 +22,48 @@ public static class ModelGradCheckCases
         Sea("sea_backbone_alpha_beta_0", new SeaOptions { Alpha = 0, Beta = 0 }),
         LightGcn("lightgcn_loss", RegForm.Squared),
         LightGcn("lightgcn_loss_mmrec_norm_penalty", RegForm.Norm),
+        Vbpr("vbpr_loss"),
+        VbprSea("vbpr_sea_loss", new VbprSeaOptions()),
+        VbprSea("vbpr_sea_loss_mse_distance", new VbprSeaOptions { Distance = Distance.L2 }),
     ];
+
+    private static GradCheckCase Vbpr(string name) => new(name, (backend, rng) =>
+    {
+        var (_, image, text, batch) = TinyProblem(backend, rng);
+        var model = new Vbpr(backend, Users, Items, image, text, new VbprOptions { RegWeight = 0.5 }, rng, dimension: 3, DType.Float64);
+        return new GradCheckProblem(model.Parameters, () => model.Loss(batch));
+    });
+
+    /// <summary>VBPR+SEA at toy widths (projections 4 wide, halves 2, heads 2 → 8 → 2), every term weighted to show, dropout high enough to zero some rows' entries.</summary>
+    public static VbprSeaOptions Tiny(VbprSeaOptions o) => o with
+    {
+        RegWeight = 0.5,
+        Alpha = 0.5,
+        Beta = 0.5,
+        MseWeight = 0.5,
+        ProjectionHidden = 8, // wide enough that no item's ReLUs are all 0 (a zero row before the rownorm has no usable gradient)
+        ProjectionOut = 2,
+        ClubHidden = 2,
+        Dropout = 0.3,
+    };
+
+    /// <summary>VBPR+SEA at <see cref="Tiny(VbprSeaOptions)"/>'s widths on <see cref="TinyProblem"/>, float64, as its gradient checks build it.</summary>
+    public static (VbprSea Model, TrainingBatch Batch) TinyVbprSea(Backend backend, Rng rng, VbprSeaOptions options)
+    {
+        var (_, image, text, batch) = TinyProblem(backend, rng);
+        return (new VbprSea(backend, Users, Items, image, text, Tiny(options), rng, dimension: 4, DType.Float64), batch);
+    }
+
+    private static GradCheckCase VbprSea(string name, VbprSeaOptions options) => new(name, (backend, rng) =>
+    {
+        var (model, batch) = TinyVbprSea(backend, rng, options);
+        var (permutations, masks) = (model.PermutationRng.State, model.DropoutRng.State);
+        return new GradCheckProblem(model.Parameters, () =>
+        {
+            (model.PermutationRng.State, model.DropoutRng.State) = (permutations, masks); // the same draws at every evaluation
+            return model.Loss(batch);
+        });
+    });
 
     private static GradCheckCase LightGcn(string name, RegForm form) => new(name, (backend, rng) =>
     {

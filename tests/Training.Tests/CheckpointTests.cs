@@ -38,6 +38,13 @@ public sealed class CheckpointTests : IDisposable
     private static RunConfig SeaConfig(int epochs = 4) =>
         new() { Model = "sea", Layers = 1, LearningRate = 1e-3, Epochs = epochs, Batch = 512, Patience = 50, Seed = 7, Sea = new SeaOptions { ClubSteps = 3, KnnK = 5 } };
 
+    /// <summary>
+    /// VBPR and VBPR+SEA at their own defaults but for CLUB's inner steps: VBPR+SEA's state then includes the heads'
+    /// running statistics, CLUB, and the dropout generator that evaluation draws from as well.
+    /// </summary>
+    private static RunConfig VbprConfig(string model, int epochs = 4) =>
+        new() { Model = model, LearningRate = 5e-3, Epochs = epochs, Batch = 512, Patience = 50, Seed = 7, VbprSea = new VbprSeaOptions { ClubSteps = 3 } };
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string Run(string name) => Path.Combine(folder, name);
@@ -58,6 +65,7 @@ public sealed class CheckpointTests : IDisposable
     public static TheoryData<string, int, int> KillPoints => new()
     {
         { "lightgcn", 1, 1 }, { "lightgcn", 3, 1 }, { "lightgcn", 5, 1 }, { "sea", 1, 1 }, { "sea", 3, 1 },
+        { "vbpr", 2, 1 }, { "vbpr-sea", 1, 1 }, { "vbpr-sea", 3, 1 },
         { "lightgcn", 5, 4 }, // checkpoints every 4 epochs (and at improvements): the resumed run repeats the epochs since
     };
 
@@ -65,8 +73,8 @@ public sealed class CheckpointTests : IDisposable
     [MemberData(nameof(KillPoints))]
     public void A_run_killed_after_an_epoch_and_resumed_ends_exactly_as_the_uninterrupted_run(string model, int killedAfter, int checkpointEvery)
     {
-        var config = model == "sea" ? SeaConfig() : LightGcnConfig();
-        var data = model == "sea" ? SmallWithFeatures : Small;
+        var config = model switch { "sea" => SeaConfig(), "lightgcn" => LightGcnConfig(), _ => VbprConfig(model) };
+        var data = model == "lightgcn" ? Small : SmallWithFeatures;
         TrainingResult straight;
         using (var run = Recommender.Create(config, data: data)) straight = run.Train(Run("straight"), cancel: Ct);
 
