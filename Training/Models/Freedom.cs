@@ -13,7 +13,8 @@ namespace Engine.Training.Models;
 /// propagated LightGCN-mean over a user–item graph that is degree-sensitively pruned anew before every epoch (the full
 /// Â at evaluation); items add one hop over the frozen item kNN graph S. The features live in trainable copies Φ_m
 /// whose projections T_m(Φ_m) only enter the loss, as λ-weighted BPR terms against the propagated users.
-/// Not sealed: FREEDOM+SEA adds its terms to <see cref="FreedomLoss"/> and reuses <see cref="Projections"/>.
+/// Not sealed, so that a model built on it (FREEDOM+SEA) can add terms to <see cref="FreedomLoss"/> and reuse
+/// <see cref="Projections"/> and <see cref="Forward"/>.
 /// </summary>
 public class Freedom : RecommenderModel
 {
