@@ -29,7 +29,7 @@ public sealed class BadArgumentTests : IDisposable
         { ["train", "--checkpoint-every", "0"], "--checkpoint-every 0: out of range (expected ≥ 1)" },
         { ["train", "--image-weight", "1.5"], "--image-weight 1.5: out of range (expected [0, 1])" },
         { ["train", "--seed", "-3"], "--seed -3: not a seed" },
-        { ["train", "--model", "bpr"], "--model bpr: expected one of sea, lightgcn, mostpop" },
+        { ["train", "--model", "bpr"], $"--model bpr: expected one of {string.Join(", ", RunConfig.Models)}" },
         { ["train", "--distance", "cosine"], "--distance cosine: expected one of club, l2" },
         { ["train", "--eval-embeddings", "stale"], "--eval-embeddings stale: expected one of recompute, last-forward" },
         { ["train", "--reassociate", "maybe"], "--reassociate maybe: expected true or false" },
