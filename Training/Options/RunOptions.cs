@@ -14,9 +14,10 @@ public static class RunOptions
 
     public static IReadOnlyList<RunOption> All { get; } =
     [
-        Choice("model", "the model to train", RunConfig.Models, c => c.Model, (c, v) => c with { Model = v }),
-        new RunOption<string?>("data", "a MMRec dataset folder (default: the built-in synthetic dataset with semi-synthetic features)", "PATH",
-            (_, text) => text, c => c.Data, (c, v) => c with { Data = v }, v => v),
+        new RunOption<string>("model", "the model to train", string.Join("|", RunConfig.Models), (given, text) => OptionValues.Choice(given, text, RunConfig.Models),
+            c => c.Model, (c, v) => c with { Model = v }, v => v, defaultFor: _ => new RunConfig().Model),
+        new RunOption<string?>("data", "a MMRec dataset folder", "PATH", (_, text) => text, c => c.Data, (c, v) => c with { Data = v }, v => v,
+            defaultFor: _ => "the built-in synthetic dataset with semi-synthetic features"),
         Int("epochs", "at most this many epochs", ValidRange.AtLeast(1), c => c.Epochs, (c, v) => c with { Epochs = v },
             resumeMayChange: true, defaultFor: _ => "1000 (10 on the built-in dataset)"),
         Int("patience", "early stopping: epochs without a better valid Recall@20 before stopping", ValidRange.NonNegative,
@@ -89,7 +90,4 @@ public static class RunOptions
     private static RunOption<T> Enum<T>(string name, string help, Func<RunConfig, T> get, Func<RunConfig, T, RunConfig> set, IReadOnlyList<string>? models = null)
         where T : struct, System.Enum =>
         new(name, help, string.Join("|", OptionValues.Names<T>()), OptionValues.Enum<T>, get, set, OptionValues.Name, models);
-
-    private static RunOption<string> Choice(string name, string help, IReadOnlyList<string> choices, Func<RunConfig, string> get, Func<RunConfig, string, RunConfig> set) =>
-        new(name, help, string.Join("|", choices), (given, text) => OptionValues.Choice(given, text, choices), get, set, v => v);
 }
