@@ -20,7 +20,7 @@ public sealed record RunConfig
     /// <summary>LightGCN's penalty: EVAL.md's squared norms (default) or MMRec's code's unsquared norms.</summary>
     public RegForm RegForm { get; init; } = RegForm.Squared;
     public int Dimension { get; init; } = 64;
-    /// <summary>Adam's learning rate; null means the model's published default (SEA 1e-4, LightGCN 1e-3).</summary>
+    /// <summary>Adam's learning rate; null means the model's published default (<see cref="DefaultsOf"/>).</summary>
     public double? LearningRate { get; init; }
 
     [JsonIgnore]
@@ -30,10 +30,20 @@ public sealed record RunConfig
 
     [JsonIgnore]
     public int EffectiveEpochs => Epochs ?? (Data is null ? 10 : 1000);
-    public int Patience { get; init; } = 20;
+    /// <summary>Early-stopping patience; null means the model's published one.</summary>
+    public int? Patience { get; init; }
 
-    /// <summary>MMRec's learning_rate_scheduler [factor, step]: lr · factor^(epoch/step); factor 1 keeps it constant.</summary>
-    public double LearningRateFactor { get; init; } = 1.0;
+    [JsonIgnore]
+    public int EffectivePatience => Patience ?? DefaultsOf(Model).Patience;
+
+    /// <summary>
+    /// MMRec's learning_rate_scheduler [factor, step]: lr · factor^(epoch/step); factor 1 keeps it constant; null means
+    /// the model's published schedule.
+    /// </summary>
+    public double? LearningRateFactor { get; init; }
+
+    [JsonIgnore]
+    public double EffectiveLearningRateFactor => LearningRateFactor ?? DefaultsOf(Model).LearningRateFactor;
     public int LearningRateStep { get; init; } = 50;
     public int Batch { get; init; } = 2048;
     public ulong Seed { get; init; } = 999;
@@ -41,13 +51,16 @@ public sealed record RunConfig
     /// <summary>SEA's own options (ignored by the other models).</summary>
     public SeaOptions Sea { get; init; } = new();
 
+    /// <summary>FREEDOM's own options (ignored by the other models).</summary>
+    public FreedomOptions Freedom { get; init; } = new();
+
     /// <summary>VBPR's own options (ignored by the other models).</summary>
     public VbprOptions Vbpr { get; init; } = new();
 
     /// <summary>VBPR+SEA's own options (ignored by the other models).</summary>
     public VbprSeaOptions VbprSea { get; init; } = new();
 
-    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "vbpr", "vbpr-sea"];
+    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "freedom", "vbpr", "vbpr-sea"];
 
     /// <summary>A model's published training settings, used where the run leaves them unset.</summary>
     public sealed record ModelDefaults(double LearningRate, double LearningRateFactor = 1.0, int Patience = 20);
@@ -55,6 +68,7 @@ public sealed record RunConfig
     public static ModelDefaults DefaultsOf(string model) => model switch
     {
         "sea" => new(LearningRate: 1e-4),
+        "freedom" => new(LearningRate: 1e-3),
         "vbpr" or "vbpr-sea" => new(LearningRate: 1e-3), // MMRec's overall.yaml; the VBPR+SEA log
         _ => new(LearningRate: 1e-3),
     };
@@ -63,10 +77,10 @@ public sealed record RunConfig
     public TrainerOptions TrainerOptions => new()
     {
         MaxEpochs = EffectiveEpochs,
-        Patience = Patience,
+        Patience = EffectivePatience,
         BatchSize = Batch,
         LearningRate = EffectiveLearningRate,
-        LearningRateFactor = LearningRateFactor,
+        LearningRateFactor = EffectiveLearningRateFactor,
         LearningRateStep = LearningRateStep,
         Seed = Seed,
     };
@@ -87,28 +101,53 @@ public sealed record RunConfig
         "sea" => BuildSea(data, backend),
         "lightgcn" => new LightGcn(backend, data.Users, data.Items, Adjacency(data, backend), Layers, Reg, new Rng(Seed), Dimension, regForm: RegForm),
         "mostpop" => new MostPop(backend, data.Users, data.Items, data.Train.Items),
-        "vbpr" => new Vbpr(backend, data.Users, data.Items, ImageOf(data), TextOf(data), Vbpr, new Rng(Seed), Dimension),
-        "vbpr-sea" => new VbprSea(backend, data.Users, data.Items, ImageOf(data), TextOf(data), VbprSea, new Rng(Seed), Dimension),
+        "freedom" => BuildFreedom(data, backend),
+        "vbpr" => BuildVbpr(data, backend),
+        "vbpr-sea" => BuildVbprSea(data, backend),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
     };
 
     private static CsrMatrix Adjacency(Dataset data, Backend backend) =>
         InteractionGraph.NormalizedAdjacency(backend, data.Users, data.Items, data.Train.Users, data.Train.Items, DType.Float32);
 
+    /// <summary>The dataset's image and text features, or an error naming the model and the missing files.</summary>
+    private static (FeatureMatrix Image, FeatureMatrix Text) BothFeatures(Dataset data, string model)
+    {
+        if (data.Image is null || data.Text is null)
+            throw new InvalidOperationException(
+                $"{model} needs both {Dataset.ImageFeatureFile} and {Dataset.TextFeatureFile} in {data.Folder} " +
+                $"(missing: {string.Join(", ", new[] { data.Image is null ? Dataset.ImageFeatureFile : null, data.Text is null ? Dataset.TextFeatureFile : null }.OfType<string>())}); " +
+                "'sea synth-features' makes semi-synthetic ones");
+        return (data.Image, data.Text);
+    }
+
     private Sea BuildSea(Dataset data, Backend backend)
     {
-        var (image, text) = (ImageOf(data), TextOf(data));
+        var (image, text) = BothFeatures(data, "SEA");
         var o = Sea with { Layers = Layers, Embedding = Dimension };
         var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
             ItemKnnGraph.DefaultCacheFolder, out _);
         return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, image, text, o, new Rng(Seed));
     }
 
-    private FeatureMatrix ImageOf(Dataset data) => data.Image ?? throw MissingFeatures(data);
-    private FeatureMatrix TextOf(Dataset data) => data.Text ?? throw MissingFeatures(data);
+    private Freedom BuildFreedom(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "FREEDOM");
+        var o = Freedom;
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
+            ItemKnnGraph.DefaultCacheFolder, out _);
+        return new Freedom(backend, data.Users, data.Items, data.Train, itemGraph, image, text, o, Layers, new Rng(Seed), Dimension);
+    }
 
-    private InvalidOperationException MissingFeatures(Dataset data) => new(
-        $"{Model} needs both {Dataset.ImageFeatureFile} and {Dataset.TextFeatureFile} in {data.Folder} " +
-        $"(missing: {string.Join(", ", new[] { data.Image is null ? Dataset.ImageFeatureFile : null, data.Text is null ? Dataset.TextFeatureFile : null }.OfType<string>())}); " +
-        "'sea synth-features' makes semi-synthetic ones");
+    private Vbpr BuildVbpr(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "VBPR");
+        return new Vbpr(backend, data.Users, data.Items, image, text, Vbpr, new Rng(Seed), Dimension);
+    }
+
+    private VbprSea BuildVbprSea(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "VBPR+SEA");
+        return new VbprSea(backend, data.Users, data.Items, image, text, VbprSea, new Rng(Seed), Dimension);
+    }
 }
