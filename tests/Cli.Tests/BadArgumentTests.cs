@@ -104,6 +104,31 @@ public sealed class BadArgumentTests : IDisposable
         }
     }
 
+    /// <summary>Each model's options record: every field is set by some option (SEA's fixed widths excepted).</summary>
+    [Fact]
+    public void Every_field_of_a_models_options_is_reachable_from_the_table()
+    {
+        string[] fixedWidths = ["Embedding", "MlpHidden", "ProjectionHidden", "ProjectionOut", "MiWidth", "ClubHidden", "Layers", "ClubLearningRate"];
+        string[] candidates = ["0.5", "0.25", "3", "7", "true", "false", "0", "1e-3"];
+        foreach (var record in typeof(RunConfig).GetProperties().Where(p => p.SetMethod is not null && p.PropertyType.Name.EndsWith("Options")))
+        {
+            string model = record.Name.ToLowerInvariant();
+            var start = new RunConfig { Model = model };
+            var reached = new HashSet<string>();
+            foreach (var option in RunOptions.All.Where(o => o.AppliesTo(model)))
+                foreach (var text in candidates.Concat(option.ValueHint.Split('|')))
+                {
+                    RunConfig changed;
+                    try { changed = option.Apply(start, option.Name, text); }
+                    catch (OptionException) { continue; }
+                    foreach (var field in record.PropertyType.GetProperties())
+                        if (!Equals(field.GetValue(record.GetValue(start)), field.GetValue(record.GetValue(changed)))) reached.Add(field.Name);
+                }
+            var missing = record.PropertyType.GetProperties().Select(f => f.Name).Except(reached).Except(fixedWidths).ToList();
+            Assert.True(missing.Count == 0, $"{record.Name}: no option sets {string.Join(", ", missing)}");
+        }
+    }
+
     [Fact]
     public void Enum_values_and_the_model_are_accepted_in_any_case()
     {
