@@ -103,8 +103,6 @@ internal static class TrainingCurves
 {
     public const int Width = 960;
     public const int PanelsHeight = 400;
-    public const string LossLabel = "loss";
-    public const string EpochLabel = "epoch";
 
     private const float SeriesWidth = 1.8f;
     private const float MarkerSize = 8;
@@ -136,7 +134,7 @@ internal static class TrainingCurves
         var lossValues = runs.SelectMany(r => r.Epochs).SelectMany(e => e.LossTerms.Values.Append(e.MeanLoss)).Where(double.IsFinite).ToList();
         bool log = lossValues.Count > 0 && lossValues.All(v => v > 0);
 
-        var loss = Panel(log ? "training loss (log scale)" : "training loss", LossLabel);
+        var loss = Panel(log ? "training loss (log scale)" : "training loss", "loss");
         var recall = Panel("valid Recall@20", EpochLog.Recall);
         var ndcg = Panel("valid NDCG@20", EpochLog.Ndcg);
         if (log) UseLogTicks(loss);
@@ -178,7 +176,7 @@ internal static class TrainingCurves
         var plot = new ScottPlot.Plot();
         plot.Font.Set(Font);
         plot.Title(title, 13);
-        plot.XLabel(EpochLabel, 12);
+        plot.XLabel("epoch", 12);
         plot.YLabel(yLabel, 12);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         // Series are named for what they are, but the figure has one legend for all panels, below them.
@@ -207,7 +205,7 @@ internal static class TrainingCurves
         series.LegendText = name;
         series.LineWidth = SeriesWidth;
         series.LinePattern = pattern;
-        series.MarkerSize = drawn.Count == 1 ? 2 * SeriesWidth * 1.4f : 0;
+        series.MarkerSize = drawn.Count == 1 ? 3 * SeriesWidth : 0;
     }
 
     private static void AddBestMarker(ScottPlot.Plot plot, double epoch, double value, Color color)

@@ -115,6 +115,15 @@ public class PlotTests : IDisposable
     }
 
     [Fact]
+    public void A_run_of_one_epoch_is_drawn_as_dots_and_longer_runs_as_bare_lines()
+    {
+        using var figure = TrainingCurves.Build([new RunCurves("one", Epochs(1, ("bpr", 0.6))), new RunCurves("two", Epochs(2, ("bpr", 0.6)))]);
+        var sizes = figure.Panels[1].GetPlottables<Scatter>().Select(s => s.MarkerSize).ToList();
+        Assert.True(sizes[0] > 0, "a single point needs a visible marker");
+        Assert.Equal(0, sizes[1]);
+    }
+
+    [Fact]
     public void A_panel_without_data_says_so()
     {
         var unvalidated = Epochs(3, ("bpr", 0.6)).Select(e => e with { ValidRecall = double.NaN, ValidNdcg = double.NaN }).ToList();
