@@ -58,6 +58,6 @@ internal static class PlotCommand
             "" => [(target + ".svg", false), (target + ".png", true)],
             ".svg" => [(target, false)],
             ".png" => [(target, true)],
-            var other => throw new ArgumentException($"--out {target}: unknown extension '{other}' (use .svg, .png, or none for both)"),
+            var other => throw new ArgumentException($"--out {target}: unknown extension '{other}' (expected .svg, .png, or none for both)"),
         };
 }

@@ -248,8 +248,7 @@ public class PlotTests : IDisposable
     {
         var missing = Path.Combine(root, "no-such-run");
         var output = Path.Combine(root, "out", "curves");
-        var (exit, stdout, stderr) = Sea("plot", missing, "--out", output);
-        AssertBadInput(exit, stdout, stderr, missing);
+        AssertBadInput(InProcess.Sea("plot", missing, "--out", output), missing);
         Assert.False(Directory.Exists(Path.Combine(root, "out")));
     }
 
@@ -258,9 +257,9 @@ public class PlotTests : IDisposable
     {
         var good = WriteRun("good", Epochs(3, ("bpr", 0.6)));
         var empty = WriteRun("empty", []);
-        var (exit, stdout, stderr) = Sea("plot", good, empty);
-        AssertBadInput(exit, stdout, stderr, Path.Combine(empty, "epochs.jsonl"));
-        Assert.Contains("no epochs", stderr);
+        var result = InProcess.Sea("plot", good, empty);
+        AssertBadInput(result, Path.Combine(empty, "epochs.jsonl"));
+        Assert.Contains("no epochs", result.Output);
         Assert.Equal(["epochs.jsonl"], Directory.GetFiles(good).Select(Path.GetFileName));
     }
 
@@ -269,9 +268,9 @@ public class PlotTests : IDisposable
     {
         var run = WriteRun("r", Epochs(3, ("bpr", 0.6)));
         var output = Path.Combine(root, "out", "curves.jpg");
-        var (exit, stdout, stderr) = Sea("plot", run, "--out", output);
-        AssertBadInput(exit, stdout, stderr, output);
-        Assert.Contains("'.jpg'", stderr);
+        var result = InProcess.Sea("plot", run, "--out", output);
+        AssertBadInput(result, output);
+        Assert.Contains("'.jpg'", result.Output);
         Assert.False(Directory.Exists(Path.Combine(root, "out")));
         Assert.Equal(["epochs.jsonl"], Directory.GetFiles(run).Select(Path.GetFileName));
     }
@@ -299,31 +298,13 @@ public class PlotTests : IDisposable
 
     // ---- helpers ----
 
-    private static void AssertBadInput(int exit, string stdout, string stderr, string named)
+    /// <summary>Exit code 2 and one line, naming the culprit, is all that <c>sea</c> printed: nothing was written.</summary>
+    private static void AssertBadInput((int Exit, string Output) result, string named)
     {
-        Assert.Equal(CliErrors.BadInput, exit);
-        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(CliErrors.BadInput, result.Exit);
+        var line = Assert.Single(result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("sea: error: ", line);
         Assert.Contains(named, line);
-        Assert.DoesNotContain("wrote", stdout);
-    }
-
-    /// <summary>Runs <c>sea args…</c> in-process; returns the exit code, stdout and stderr.</summary>
-    private static (int Exit, string Stdout, string Stderr) Sea(params string[] args)
-    {
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (savedOut, savedError) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            return (SeaCli.Run(args), stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(savedOut);
-            Console.SetError(savedError);
-        }
     }
 
     /// <summary>Epochs whose loss terms fall as 1/epoch from the given first values, and whose recall rises.</summary>
