@@ -18,7 +18,7 @@ internal static class TrainCommand
         var table = RunOptions.All.Select(spec => (Spec: spec, Cli: CliOptions.From(spec))).ToList();
         foreach (var (_, option) in table) command.Options.Add(option);
         var output = new Option<string?>("--out") { Description = "run folder: checkpoints (last.ckpt, best.ckpt), epochs.jsonl and metrics.json; an existing run folder is refused unless --overwrite" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "with --out: replace the run already in that folder" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "with --out: replace the run already in that folder (with --seeds, the seeds already there are continued instead)" };
         var device = DeviceChoice.Option();
         var configFile = new Option<string?>("--config") { Description = "a JSON or YAML file of the options above (names without dashes); options given here override it" };
         var seeds = new Option<string?>("--seeds") { Description = "comma-separated seeds (e.g. 999,1,2): one run each, then mean ± std per metric" };
@@ -47,7 +47,8 @@ internal static class TrainCommand
                     throw new ArgumentException($"--resume writes into its own folder {resumeFolder}; --out names another ({outputFolder})");
                 return Run(c, parse.GetValue(device)!, resumeFolder, saved, parse.GetValue(checkpointEvery), parse.GetValue(composed));
             }
-            if (outputFolder is not null && !parse.GetValue(overwrite)) RefuseExistingRun(outputFolder, parse.GetValue(seeds) is not null);
+            // A multi-seed folder is continued seed by seed (see RunSeeds), never trained over.
+            if (outputFolder is not null && parse.GetValue(seeds) is null && !parse.GetValue(overwrite)) RefuseExistingRun(outputFolder);
             return parse.GetValue(seeds) is { } list
                 ? RunSeeds(c, SeedSummary.ParseSeeds(list), parse.GetValue(device)!, outputFolder, parse.GetValue(checkpointEvery), parse.GetValue(composed))
                 : Run(c, parse.GetValue(device)!, outputFolder, checkpointEvery: parse.GetValue(checkpointEvery), composed: parse.GetValue(composed));
@@ -55,13 +56,10 @@ internal static class TrainCommand
         return command;
     }
 
-    /// <summary>
-    /// A folder that already holds a run is not trained over by accident. A multi-seed folder continues the seeds it
-    /// holds (see <see cref="RunSeeds"/>), so only its finished summary counts as a run there.
-    /// </summary>
-    private static void RefuseExistingRun(string folder, bool seeds)
+    /// <summary>A folder that already holds a run is not trained over by accident.</summary>
+    private static void RefuseExistingRun(string folder)
     {
-        string[] marks = seeds ? [Recommender.MetricsFile] : [Recommender.MetricsFile, Recommender.LastCheckpoint, Recommender.EpochLog];
+        string[] marks = [Recommender.MetricsFile, Recommender.LastCheckpoint, Recommender.EpochLog];
         if (marks.FirstOrDefault(m => File.Exists(Path.Combine(folder, m))) is { } found)
             throw new ArgumentException($"--out {folder} already holds a run ({found}): continue it with --resume {folder}, or replace it with --overwrite");
     }
