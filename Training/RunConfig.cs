@@ -30,10 +30,20 @@ public sealed record RunConfig
 
     [JsonIgnore]
     public int EffectiveEpochs => Epochs ?? (Data is null ? 10 : 1000);
-    public int Patience { get; init; } = 20;
+    /// <summary>Early-stopping patience; null means the model's published one.</summary>
+    public int? Patience { get; init; }
 
-    /// <summary>MMRec's learning_rate_scheduler [factor, step]: lr · factor^(epoch/step); factor 1 keeps it constant.</summary>
-    public double LearningRateFactor { get; init; } = 1.0;
+    [JsonIgnore]
+    public int EffectivePatience => Patience ?? DefaultsOf(Model).Patience;
+
+    /// <summary>
+    /// MMRec's learning_rate_scheduler [factor, step]: lr · factor^(epoch/step); factor 1 keeps it constant; null means
+    /// the model's published schedule.
+    /// </summary>
+    public double? LearningRateFactor { get; init; }
+
+    [JsonIgnore]
+    public double EffectiveLearningRateFactor => LearningRateFactor ?? DefaultsOf(Model).LearningRateFactor;
     public int LearningRateStep { get; init; } = 50;
     public int Batch { get; init; } = 2048;
     public ulong Seed { get; init; } = 999;
@@ -56,10 +66,10 @@ public sealed record RunConfig
     public TrainerOptions TrainerOptions => new()
     {
         MaxEpochs = EffectiveEpochs,
-        Patience = Patience,
+        Patience = EffectivePatience,
         BatchSize = Batch,
         LearningRate = EffectiveLearningRate,
-        LearningRateFactor = LearningRateFactor,
+        LearningRateFactor = EffectiveLearningRateFactor,
         LearningRateStep = LearningRateStep,
         Seed = Seed,
     };

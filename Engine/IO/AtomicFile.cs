@@ -6,8 +6,8 @@ namespace Engine.IO;
 /// Writes files so that a reader sees either the old file or the complete new one, never half of it: the content
 /// goes to a temporary name in the same folder, is flushed to disk, then renamed over the target. Only a regular
 /// file is ever replaced: a symbolic link is written through (the file it leads to is replaced, the link stays), and
-/// a folder, device, FIFO or socket, or a link that leads to one or to nothing, is refused with an
-/// <see cref="IOException"/> whose message is one line naming the path and what is there, before anything is written.
+/// a folder, device, FIFO or socket, or a link that leads to one or to nothing, is refused with a
+/// <see cref="RefusedOutputException"/> before anything is written.
 /// </summary>
 public static partial class AtomicFile
 {
@@ -47,14 +47,14 @@ public static partial class AtomicFile
     {
         var full = Path.GetFullPath(path);
         if (Path.EndsInDirectorySeparator(full))
-            throw new IOException($"{path}: names a folder, not a file");
+            throw new RefusedOutputException($"{path}: names a folder, not a file");
         var link = new FileInfo(full);
         if (link.LinkTarget is null)
         {
             var node = NodeAt(full);
             return node is Node.Missing or Node.Regular
                 ? full
-                : throw new IOException($"{path}: is {Describe(node)}, not a regular file; refusing to replace it");
+                : throw new RefusedOutputException($"{path}: is {Describe(node)}, not a regular file; refusing to replace it");
         }
 
         string target;
@@ -64,13 +64,13 @@ public static partial class AtomicFile
         }
         catch (IOException e)
         {
-            throw new IOException($"{path}: is a symbolic link that cannot be followed ({e.Message}); refusing to write through it");
+            throw new RefusedOutputException($"{path}: is a symbolic link that cannot be followed ({e.Message}); refusing to write through it");
         }
         return NodeAt(target) switch
         {
             Node.Regular => target,
-            Node.Missing => throw new IOException($"{path}: is a symbolic link to {target}, which does not exist; refusing to write through it"),
-            var node => throw new IOException(
+            Node.Missing => throw new RefusedOutputException($"{path}: is a symbolic link to {target}, which does not exist; refusing to write through it"),
+            var node => throw new RefusedOutputException(
                 $"{path}: is a symbolic link to {target}, which is {Describe(node)}, not a regular file; refusing to write through it"),
         };
     }

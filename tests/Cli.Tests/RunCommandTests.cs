@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Engine.Training;
 using Engine.Training.Data;
-using Spectre.Console;
 
 namespace Engine.Cli.Tests;
 
@@ -32,25 +31,7 @@ public sealed class RunCommandTests : IDisposable
             for (int r = 0; r < set.Count; r++) w.Write($"{set.Users[r]}\t{set.Items[r]}\t{label}\n");
     }
 
-    /// <summary>Runs <c>sea args…</c>; returns the exit code and everything written to stdout and stderr.</summary>
-    private static (int Exit, string Output) Sea(params string[] args)
-    {
-        var writer = new StringWriter();
-        var (stdout, stderr, ansi) = (Console.Out, Console.Error, AnsiConsole.Console);
-        Console.SetOut(writer);
-        Console.SetError(writer);
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No });
-        try
-        {
-            return (SeaCli.Run(args), writer.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-            AnsiConsole.Console = ansi;
-        }
-    }
+    private static (int Exit, string Output) Sea(params string[] args) => InProcess.Sea(args);
 
     private string Train(string name, params string[] extra)
     {
@@ -124,6 +105,26 @@ public sealed class RunCommandTests : IDisposable
         (exit, output) = Sea("recommend", "--checkpoint", run, "--users", "0,200", "--out", file);
         Assert.Equal(CliErrors.BadInput, exit);
         Assert.Contains("user 200 does not exist", output);
+    }
+
+    [Fact]
+    public void Recommend_refuses_to_replace_a_device_and_writes_through_a_link()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "/dev/full is a Linux device node");
+        var run = Train("run", "--epochs", "1");
+        var (exit, output) = Sea("recommend", "--checkpoint", run, "--users", "0", "--out", "/dev/full");
+        Assert.Equal(CliErrors.BadInput, exit);
+        Assert.EndsWith("sea: error: /dev/full: is a character device, not a regular file; refusing to replace it", output.Trim());
+        Assert.Equal(0, new FileInfo("/dev/full").Length); // a regular file put in its place would hold the recommendations
+
+        var target = Path.Combine(root, "target.tsv");
+        var link = Path.Combine(root, "link.tsv");
+        File.WriteAllText(target, "old");
+        File.CreateSymbolicLink(link, target);
+        (exit, output) = Sea("recommend", "--checkpoint", run, "--users", "0", "--out", link);
+        Assert.True(exit == 0, output);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.StartsWith("# user", File.ReadAllText(target));
     }
 
     [Fact]

@@ -16,10 +16,10 @@ public sealed class AtomicFileTests : IDisposable
     private string In(string name) => Path.Combine(folder, name);
 
     /// <summary>Writes "new", and fails the test if the content callback runs when the write is refused.</summary>
-    private static IOException Refused(string path)
+    private static RefusedOutputException Refused(string path)
     {
         bool wrote = false;
-        var e = Assert.Throws<IOException>(() => AtomicFile.Write(path, s => { wrote = true; s.WriteByte((byte)'x'); }));
+        var e = Assert.Throws<RefusedOutputException>(() => AtomicFile.Write(path, s => { wrote = true; s.WriteByte((byte)'x'); }));
         Assert.False(wrote);
         Assert.DoesNotContain('\n', e.Message);
         Assert.StartsWith(path + ": ", e.Message);
