@@ -8,7 +8,7 @@ namespace Engine.Training;
 /// <summary>Everything that defines a training run; written back whole into metrics.json.</summary>
 public sealed record RunConfig
 {
-    /// <summary>sea, lightgcn or mostpop.</summary>
+    /// <summary>One of <see cref="Models"/>.</summary>
     public string Model { get; init; } = "sea";
 
     /// <summary>A MMRec dataset folder, or null for the built-in synthetic dataset.</summary>
@@ -20,7 +20,7 @@ public sealed record RunConfig
     /// <summary>LightGCN's penalty: EVAL.md's squared norms (default) or MMRec's code's unsquared norms.</summary>
     public RegForm RegForm { get; init; } = RegForm.Squared;
     public int Dimension { get; init; } = 64;
-    /// <summary>Adam's learning rate; null means the model's published default (SEA 1e-4, LightGCN 1e-3).</summary>
+    /// <summary>Adam's learning rate; null means the model's published default (<see cref="DefaultsOf"/>).</summary>
     public double? LearningRate { get; init; }
 
     [JsonIgnore]
@@ -51,7 +51,10 @@ public sealed record RunConfig
     /// <summary>SEA's own options (ignored by the other models).</summary>
     public SeaOptions Sea { get; init; } = new();
 
-    public static readonly string[] Models = ["sea", "lightgcn", "mostpop"];
+    /// <summary>FREEDOM's own options (ignored by the other models).</summary>
+    public FreedomOptions Freedom { get; init; } = new();
+
+    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "freedom"];
 
     /// <summary>A model's published training settings, used where the run leaves them unset.</summary>
     public sealed record ModelDefaults(double LearningRate, double LearningRateFactor = 1.0, int Patience = 20);
@@ -59,6 +62,7 @@ public sealed record RunConfig
     public static ModelDefaults DefaultsOf(string model) => model switch
     {
         "sea" => new(LearningRate: 1e-4),
+        "freedom" => new(LearningRate: 1e-3),
         _ => new(LearningRate: 1e-3),
     };
 
@@ -90,22 +94,39 @@ public sealed record RunConfig
         "sea" => BuildSea(data, backend),
         "lightgcn" => new LightGcn(backend, data.Users, data.Items, Adjacency(data, backend), Layers, Reg, new Rng(Seed), Dimension, regForm: RegForm),
         "mostpop" => new MostPop(backend, data.Users, data.Items, data.Train.Items),
+        "freedom" => BuildFreedom(data, backend),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
     };
 
     private static CsrMatrix Adjacency(Dataset data, Backend backend) =>
         InteractionGraph.NormalizedAdjacency(backend, data.Users, data.Items, data.Train.Users, data.Train.Items, DType.Float32);
 
-    private Sea BuildSea(Dataset data, Backend backend)
+    /// <summary>The dataset's image and text features, or an error naming the model and the missing files.</summary>
+    private static (FeatureMatrix Image, FeatureMatrix Text) BothFeatures(Dataset data, string model)
     {
         if (data.Image is null || data.Text is null)
             throw new InvalidOperationException(
-                $"SEA needs both {Dataset.ImageFeatureFile} and {Dataset.TextFeatureFile} in {data.Folder} " +
+                $"{model} needs both {Dataset.ImageFeatureFile} and {Dataset.TextFeatureFile} in {data.Folder} " +
                 $"(missing: {string.Join(", ", new[] { data.Image is null ? Dataset.ImageFeatureFile : null, data.Text is null ? Dataset.TextFeatureFile : null }.OfType<string>())}); " +
                 "'sea synth-features' makes semi-synthetic ones");
+        return (data.Image, data.Text);
+    }
+
+    private Sea BuildSea(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "SEA");
         var o = Sea with { Layers = Layers, Embedding = Dimension };
-        var itemGraph = ItemKnnGraph.Build(backend, [(data.Image, o.ImageWeight), (data.Text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
             ItemKnnGraph.DefaultCacheFolder, out _);
-        return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, data.Image, data.Text, o, new Rng(Seed));
+        return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, image, text, o, new Rng(Seed));
+    }
+
+    private Freedom BuildFreedom(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "FREEDOM");
+        var o = Freedom;
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
+            ItemKnnGraph.DefaultCacheFolder, out _);
+        return new Freedom(backend, data.Users, data.Items, data.Train, itemGraph, image, text, o, Layers, new Rng(Seed), Dimension);
     }
 }

@@ -1,35 +1,49 @@
 namespace Engine.Training.Graph;
 
-/// <summary>The user–item graph propagated over by LightGCN and SEA.</summary>
+/// <summary>The user–item graph propagated over by LightGCN, SEA and FREEDOM.</summary>
 public static class InteractionGraph
 {
     /// <summary>
     /// Â = D^-1/2 A D^-1/2 over N = users + items nodes (users first), where A has a 1 for every training pair and
     /// its mirror and no self-loops. A node without training pairs (an item never bought in training) has degree 0
-    /// and gets an empty row and column instead of a division by zero.
+    /// and gets an empty row and column instead of a division by zero. <paramref name="degreeOffset"/> is added to
+    /// every degree first (FREEDOM adds 1e-7).
     /// </summary>
     public static CsrMatrix NormalizedAdjacency(Backend backend, int users, int items, ReadOnlySpan<int> pairUsers,
-        ReadOnlySpan<int> pairItems, DType dtype)
+        ReadOnlySpan<int> pairItems, DType dtype, double degreeOffset = 0)
     {
-        if (pairUsers.Length != pairItems.Length)
-            throw new ArgumentException($"{pairUsers.Length} users but {pairItems.Length} items in the training pairs");
+        var weights = PairWeights(users, items, pairUsers, pairItems, degreeOffset);
         int nodes = users + items, pairs = pairUsers.Length;
-        var degree = new int[nodes];
-        for (int p = 0; p < pairs; p++)
-        {
-            degree[pairUsers[p]]++;
-            degree[users + pairItems[p]]++;
-        }
         var rows = new int[2 * pairs];
         var cols = new int[2 * pairs];
         var values = new double[2 * pairs];
         for (int p = 0; p < pairs; p++)
         {
             int u = pairUsers[p], i = users + pairItems[p];
-            double value = 1 / Math.Sqrt((double)degree[u] * degree[i]);
-            (rows[2 * p], cols[2 * p], values[2 * p]) = (u, i, value);
-            (rows[2 * p + 1], cols[2 * p + 1], values[2 * p + 1]) = (i, u, value);
+            (rows[2 * p], cols[2 * p], values[2 * p]) = (u, i, weights[p]);
+            (rows[2 * p + 1], cols[2 * p + 1], values[2 * p + 1]) = (i, u, weights[p]);
         }
         return CsrMatrix.FromCoo(backend, nodes, nodes, rows, cols, values, dtype);
+    }
+
+    /// <summary>
+    /// Each pair's entry of Â: (d_u + offset)^-1/2 · (d_i + offset)^-1/2, with the degrees counted over the given pairs.
+    /// </summary>
+    public static double[] PairWeights(int users, int items, ReadOnlySpan<int> pairUsers, ReadOnlySpan<int> pairItems,
+        double degreeOffset = 0)
+    {
+        if (pairUsers.Length != pairItems.Length)
+            throw new ArgumentException($"{pairUsers.Length} users but {pairItems.Length} items in the training pairs");
+        int pairs = pairUsers.Length;
+        var degree = new int[users + items];
+        for (int p = 0; p < pairs; p++)
+        {
+            degree[pairUsers[p]]++;
+            degree[users + pairItems[p]]++;
+        }
+        var weights = new double[pairs];
+        for (int p = 0; p < pairs; p++)
+            weights[p] = 1 / Math.Sqrt((degree[pairUsers[p]] + degreeOffset) * (degree[users + pairItems[p]] + degreeOffset));
+        return weights;
     }
 }

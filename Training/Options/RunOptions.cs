@@ -9,7 +9,7 @@ namespace Engine.Training.Options;
 public static class RunOptions
 {
     private static readonly string[] Sea = ["sea"];
-    private static readonly string[] Propagating = ["sea", "lightgcn"];
+    private static readonly string[] Propagating = ["sea", "lightgcn", "freedom"];
     private static readonly string[] LightGcn = ["lightgcn"];
 
     public static IReadOnlyList<RunOption> All { get; } =
@@ -31,15 +31,22 @@ public static class RunOptions
         new RunOption<ulong>("seed", "seed of initialisation and sampling", "N", OptionValues.Seed, c => c.Seed, (c, v) => c with { Seed = v }, v => v.ToString()),
         Int("layers", "propagation layers over the user–item graph", ValidRange.Between(0, 16), c => c.Layers, (c, v) => c with { Layers = v }, Propagating),
         Int("dimension", "embedding width", ValidRange.AtLeast(1), c => c.Dimension, (c, v) => c with { Dimension = v }, Propagating),
-        Real("reg", "LightGCN's reg_weight", ValidRange.NonNegative, c => c.Reg, (c, v) => c with { Reg = v }, LightGcn),
+        Real("reg", "the model's reg_weight (MMRec's name): LightGCN's embedding penalty; FREEDOM's λ, the weight of its two modality BPR terms",
+            ValidRange.NonNegative,
+            For("lightgcn", c => c.Reg, (c, v) => c with { Reg = v }),
+            For("freedom", c => c.Freedom.RegWeight, (c, v) => c with { Freedom = c.Freedom with { RegWeight = v } })),
+        Real("edge-dropout", "FREEDOM: share of training edges pruned (degree-sensitively) before every epoch; 0 trains on the full graph",
+            ValidRange.Between(0, 1) with { MaxOpen = true }, For("freedom", c => c.Freedom.EdgeDropout, (c, v) => c with { Freedom = c.Freedom with { EdgeDropout = v } })),
         Enum("reg-form", "LightGCN's penalty: squared (EVAL.md) or norm (MMRec's code)", c => c.RegForm, (c, v) => c with { RegForm = v }, LightGcn),
         Real("alpha", "SEA: weight of the SoloSim alignment (InfoNCE)", ValidRange.NonNegative, c => c.Sea.Alpha, (c, v) => c with { Sea = c.Sea with { Alpha = v } }, Sea),
         Real("beta", "SEA: weight of the distancing term (β/2 per modality)", ValidRange.NonNegative, c => c.Sea.Beta, (c, v) => c with { Sea = c.Sea with { Beta = v } }, Sea),
         Real("tau", "SEA: InfoNCE temperature", ValidRange.Between(1e-3, 100), c => c.Sea.Temperature, (c, v) => c with { Sea = c.Sea with { Temperature = v } }, Sea),
-        Int("knn-k", "SEA: neighbours per item in the item–item graph (at most the item count)", ValidRange.AtLeast(1),
-            c => c.Sea.KnnK, (c, v) => c with { Sea = c.Sea with { KnnK = v } }, Sea),
-        Real("image-weight", "SEA: weight of the image kNN graph (text gets 1 − w)", ValidRange.Fraction,
-            c => c.Sea.ImageWeight, (c, v) => c with { Sea = c.Sea with { ImageWeight = v } }, Sea),
+        Int("knn-k", "neighbours per item in the item–item graph (at most the item count)", ValidRange.AtLeast(1),
+            For("sea", c => c.Sea.KnnK, (c, v) => c with { Sea = c.Sea with { KnnK = v } }),
+            For("freedom", c => c.Freedom.KnnK, (c, v) => c with { Freedom = c.Freedom with { KnnK = v } })),
+        Real("image-weight", "weight of the image kNN graph in the item–item graph (text gets 1 − w)", ValidRange.Fraction,
+            For("sea", c => c.Sea.ImageWeight, (c, v) => c with { Sea = c.Sea with { ImageWeight = v } }),
+            For("freedom", c => c.Freedom.ImageWeight, (c, v) => c with { Freedom = c.Freedom with { ImageWeight = v } })),
         Enum("club-pairing", "SEA: the pairs the CLUB network is fitted on: released (cross-modal) or paper (generic → unique)",
             c => c.Sea.ClubPairing, (c, v) => c with { Sea = c.Sea with { ClubPairing = v } }, Sea),
         Enum("distance", "SEA: distancing between generic and unique halves: club or l2", c => c.Sea.Distance, (c, v) => c with { Sea = c.Sea with { Distance = v } }, Sea),
@@ -83,6 +90,20 @@ public static class RunOptions
     private static RunOption<double?> Real(string name, string help, ValidRange range, Func<RunConfig, double?> get, Func<RunConfig, double?, RunConfig> set,
         IReadOnlyList<string>? models = null, Func<string, string>? defaultFor = null) =>
         new(name, help, range.Hint("X"), (given, text) => OptionValues.Real(given, text, range), get, set, v => v is { } x ? RunOption.Format(x) : null, models, defaultFor: defaultFor);
+
+    /// <summary>Where one model keeps an option's value: options that several models read map to each model's own field.</summary>
+    private sealed record Field<T>(string Model, Func<RunConfig, T> Get, Func<RunConfig, T, RunConfig> Set);
+
+    private static Field<T> For<T>(string model, Func<RunConfig, T> get, Func<RunConfig, T, RunConfig> set) => new(model, get, set);
+
+    private static Field<T> Of<T>(RunConfig c, Field<T>[] fields) =>
+        fields.FirstOrDefault(f => f.Model == c.Model) ?? throw new ArgumentException($"{c.Model} has no such option");
+
+    private static RunOption<int> Int(string name, string help, ValidRange range, params Field<int>[] fields) =>
+        Int(name, help, range, c => Of(c, fields).Get(c), (c, v) => Of(c, fields).Set(c, v), fields.Select(f => f.Model).ToArray());
+
+    private static RunOption<double> Real(string name, string help, ValidRange range, params Field<double>[] fields) =>
+        Real(name, help, range, c => Of(c, fields).Get(c), (c, v) => Of(c, fields).Set(c, v), fields.Select(f => f.Model).ToArray());
 
     private static RunOption<bool> Bool(string name, string help, Func<RunConfig, bool> get, Func<RunConfig, bool, RunConfig> set, IReadOnlyList<string>? models = null) =>
         new(name, help, "true|false", OptionValues.Bool, get, set, v => v ? "true" : "false", models);

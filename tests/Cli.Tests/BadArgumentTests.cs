@@ -29,7 +29,7 @@ public sealed class BadArgumentTests : IDisposable
         { ["train", "--checkpoint-every", "0"], "--checkpoint-every 0: out of range (expected ≥ 1)" },
         { ["train", "--image-weight", "1.5"], "--image-weight 1.5: out of range (expected [0, 1])" },
         { ["train", "--seed", "-3"], "--seed -3: not a seed" },
-        { ["train", "--model", "bpr"], "--model bpr: expected one of sea, lightgcn, mostpop" },
+        { ["train", "--model", "bpr"], $"--model bpr: expected one of {string.Join(", ", RunConfig.Models)}" },
         { ["train", "--distance", "cosine"], "--distance cosine: expected one of club, l2" },
         { ["train", "--eval-embeddings", "stale"], "--eval-embeddings stale: expected one of recompute, last-forward" },
         { ["train", "--reassociate", "maybe"], "--reassociate maybe: expected true or false" },
@@ -101,6 +101,31 @@ public sealed class BadArgumentTests : IDisposable
             if (property.PropertyType.Name.EndsWith("Options")) continue; // a model's own record: its fields are options of their own
             string name = property.Name.ToLowerInvariant();
             Assert.Contains(aliases.GetValueOrDefault(name, name), covered);
+        }
+    }
+
+    /// <summary>Each model's options record: every field is set by some option (SEA's fixed widths excepted).</summary>
+    [Fact]
+    public void Every_field_of_a_models_options_is_reachable_from_the_table()
+    {
+        string[] fixedWidths = ["Embedding", "MlpHidden", "ProjectionHidden", "ProjectionOut", "MiWidth", "ClubHidden", "Layers", "ClubLearningRate"];
+        string[] candidates = ["0.5", "0.25", "3", "7", "true", "false", "0", "1e-3"];
+        foreach (var record in typeof(RunConfig).GetProperties().Where(p => p.SetMethod is not null && p.PropertyType.Name.EndsWith("Options")))
+        {
+            string model = record.Name.ToLowerInvariant();
+            var start = new RunConfig { Model = model };
+            var reached = new HashSet<string>();
+            foreach (var option in RunOptions.All.Where(o => o.AppliesTo(model)))
+                foreach (var text in candidates.Concat(option.ValueHint.Split('|')))
+                {
+                    RunConfig changed;
+                    try { changed = option.Apply(start, option.Name, text); }
+                    catch (OptionException) { continue; }
+                    foreach (var field in record.PropertyType.GetProperties())
+                        if (!Equals(field.GetValue(record.GetValue(start)), field.GetValue(record.GetValue(changed)))) reached.Add(field.Name);
+                }
+            var missing = record.PropertyType.GetProperties().Select(f => f.Name).Except(reached).Except(fixedWidths).ToList();
+            Assert.True(missing.Count == 0, $"{record.Name}: no option sets {string.Join(", ", missing)}");
         }
     }
 
