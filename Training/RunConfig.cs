@@ -60,7 +60,10 @@ public sealed record RunConfig
     /// <summary>VBPR+SEA's own options (ignored by the other models).</summary>
     public VbprSeaOptions VbprSea { get; init; } = new();
 
-    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "freedom", "vbpr", "vbpr-sea"];
+    /// <summary>FREEDOM+SEA's own options, FREEDOM's among them (ignored by the other models).</summary>
+    public FreedomSeaOptions FreedomSea { get; init; } = new();
+
+    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "freedom", "vbpr", "vbpr-sea", "freedom-sea"];
 
     /// <summary>A model's published training settings, used where the run leaves them unset.</summary>
     public sealed record ModelDefaults(double LearningRate, double LearningRateFactor = 1.0, int Patience = 20);
@@ -68,7 +71,7 @@ public sealed record RunConfig
     public static ModelDefaults DefaultsOf(string model) => model switch
     {
         "sea" => new(LearningRate: 1e-4),
-        "freedom" => new(LearningRate: 1e-3),
+        "freedom" or "freedom-sea" => new(LearningRate: 1e-3), // MMRec's FREEDOM.yaml; the FREEDOM+SEA log
         "vbpr" or "vbpr-sea" => new(LearningRate: 1e-3), // MMRec's overall.yaml; the VBPR+SEA log
         _ => new(LearningRate: 1e-3),
     };
@@ -104,6 +107,7 @@ public sealed record RunConfig
         "freedom" => BuildFreedom(data, backend),
         "vbpr" => BuildVbpr(data, backend),
         "vbpr-sea" => BuildVbprSea(data, backend),
+        "freedom-sea" => BuildFreedomSea(data, backend),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
     };
 
@@ -133,11 +137,20 @@ public sealed record RunConfig
     private Freedom BuildFreedom(Dataset data, Backend backend)
     {
         var (image, text) = BothFeatures(data, "FREEDOM");
-        var o = Freedom;
-        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
-            ItemKnnGraph.DefaultCacheFolder, out _);
-        return new Freedom(backend, data.Users, data.Items, data.Train, itemGraph, image, text, o, Layers, new Rng(Seed), Dimension);
+        return new Freedom(backend, data.Users, data.Items, data.Train, FreedomItemGraph(backend, Freedom, image, text), image, text, Freedom,
+            Layers, new Rng(Seed), Dimension);
     }
+
+    private FreedomSea BuildFreedomSea(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "FREEDOM+SEA");
+        return new FreedomSea(backend, data.Users, data.Items, data.Train, FreedomItemGraph(backend, FreedomSea.Freedom, image, text), image, text,
+            FreedomSea, Layers, new Rng(Seed), Dimension);
+    }
+
+    /// <summary>FREEDOM's S (G3) from the original features, cached on disk.</summary>
+    private static CsrMatrix FreedomItemGraph(Backend backend, FreedomOptions o, FeatureMatrix image, FeatureMatrix text) =>
+        ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32, ItemKnnGraph.DefaultCacheFolder, out _);
 
     private Vbpr BuildVbpr(Dataset data, Backend backend)
     {

@@ -8,8 +8,8 @@ namespace Engine.Training.Models;
 /// <summary>
 /// Gradient checks of every model loss on a tiny problem in float64, with every parameter as an input: SEA with its
 /// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone), LightGCN,
-/// FREEDOM (on a pruned graph with the modality terms, and on the full graph without them), VBPR and VBPR+SEA (CLUB or
-/// −MSE distancing).
+/// FREEDOM (on a pruned graph with the modality terms, and on the full graph without them), VBPR, VBPR+SEA (CLUB or
+/// −MSE distancing) and FREEDOM+SEA (λ > 0 or λ = 0, CLUB or −MSE distancing).
 /// </summary>
 public static class ModelGradCheckCases
 {
@@ -28,7 +28,46 @@ public static class ModelGradCheckCases
         Vbpr("vbpr_loss"),
         VbprSea("vbpr_sea_loss", new VbprSeaOptions()),
         VbprSea("vbpr_sea_loss_mse_distance", new VbprSeaOptions { Distance = Distance.L2 }),
+        FreedomSea("freedom_sea_loss", new FreedomSeaOptions { Freedom = new FreedomOptions { RegWeight = 0.5 } }),
+        FreedomSea("freedom_sea_loss_lambda_0", new FreedomSeaOptions()),
+        FreedomSea("freedom_sea_loss_l2_distance", new FreedomSeaOptions { Distance = Distance.L2 }),
     ];
+
+    /// <summary>
+    /// FREEDOM+SEA at toy widths (projections 4 wide, halves 2, heads 2 → 8 → 2, CLUB's network 2 wide), the given λ,
+    /// half the edges pruned, α and β large enough that every term shows.
+    /// </summary>
+    public static FreedomSeaOptions Tiny(FreedomSeaOptions o) => o with
+    {
+        Freedom = o.Freedom with { EdgeDropout = 0.5, KnnK = 2 },
+        Alpha = 0.5,
+        Beta = 0.5,
+        ProjectionHidden = 8,
+        ProjectionOut = 2,
+        ClubHidden = 2,
+    };
+
+    /// <summary>FREEDOM+SEA at <see cref="Tiny(FreedomSeaOptions)"/>'s widths on <see cref="TinyProblem"/>, float64, the first epoch's pruned graph drawn.</summary>
+    public static (FreedomSea Model, TrainingBatch Batch) TinyFreedomSea(Backend backend, Rng rng, FreedomSeaOptions options)
+    {
+        var (_, image, text, batch) = TinyProblem(backend, rng);
+        var o = Tiny(options);
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.Freedom.ImageWeight), (text, 1 - o.Freedom.ImageWeight)], o.Freedom.KnnK, DType.Float64, null, out _);
+        var model = new FreedomSea(backend, Users, Items, TinyPairs, itemGraph, image, text, o, layers: 2, rng, dimension: 4, DType.Float64);
+        model.BeforeEpoch(1);
+        return (model, batch);
+    }
+
+    private static GradCheckCase FreedomSea(string name, FreedomSeaOptions options) => new(name, (backend, rng) =>
+    {
+        var (model, batch) = TinyFreedomSea(backend, rng, options);
+        var permutations = model.PermutationRng.State;
+        return new GradCheckProblem(model.Parameters, () =>
+        {
+            model.PermutationRng.State = permutations; // the same shuffles at every evaluation
+            return model.Loss(batch);
+        });
+    });
 
     private static GradCheckCase Vbpr(string name) => new(name, (backend, rng) =>
     {

@@ -33,7 +33,7 @@ public sealed class BadArgumentTests : IDisposable
         { ["train", "--distance", "cosine"], "--distance cosine: expected one of club, l2" },
         { ["train", "--eval-embeddings", "stale"], "--eval-embeddings stale: expected one of recompute, last-forward" },
         { ["train", "--reassociate", "maybe"], "--reassociate maybe: expected true or false" },
-        { ["train", "--model", "lightgcn", "--alpha", "1"], "--alpha 1: lightgcn does not read this option (only sea, vbpr-sea do)" },
+        { ["train", "--model", "lightgcn", "--alpha", "1"], "--alpha 1: lightgcn does not read this option (only sea, vbpr-sea, freedom-sea do)" },
         { ["train", "--no-such-option"], "Unrecognized command or argument '--no-such-option'" },
         { ["train", "--lr"], "--lr" },
         { ["recommend", "--checkpoint", "x", "--out", "y", "--top", "0"], "--top 0: out of range (expected [1, 100000])" },
@@ -104,7 +104,7 @@ public sealed class BadArgumentTests : IDisposable
         }
     }
 
-    /// <summary>Each model's options record: every field is set by some option (SEA's fixed widths excepted).</summary>
+    /// <summary>Each model's options record: every field is set by some option (SEA's fixed widths excepted); a record nested in it (FREEDOM+SEA's FREEDOM options) field by field.</summary>
     [Fact]
     public void Every_field_of_a_models_options_is_reachable_from_the_table()
     {
@@ -121,12 +121,17 @@ public sealed class BadArgumentTests : IDisposable
                     RunConfig changed;
                     try { changed = option.Apply(start, option.Name, text); }
                     catch (OptionException) { continue; }
-                    foreach (var field in record.PropertyType.GetProperties())
-                        if (!Equals(field.GetValue(record.GetValue(start)), field.GetValue(record.GetValue(changed)))) reached.Add(field.Name);
+                    foreach (var (field, get) in Fields(record.PropertyType))
+                        if (!Equals(get(record.GetValue(start)!), get(record.GetValue(changed)!))) reached.Add(field);
                 }
-            var missing = record.PropertyType.GetProperties().Select(f => f.Name).Except(reached).Except(fixedWidths).ToList();
+            var missing = Fields(record.PropertyType).Select(f => f.Name).Except(reached).Except(fixedWidths).ToList();
             Assert.True(missing.Count == 0, $"{record.Name}: no option sets {string.Join(", ", missing)}");
         }
+
+        static IEnumerable<(string Name, Func<object, object?> Get)> Fields(Type record) => record.GetProperties().SelectMany(f =>
+            f.PropertyType.Name.EndsWith("Options")
+                ? Fields(f.PropertyType).Select(inner => ($"{f.Name}.{inner.Name}", (Func<object, object?>)(o => inner.Get(f.GetValue(o)!))))
+                : [(f.Name, o => f.GetValue(o))]);
     }
 
     [Fact]

@@ -49,6 +49,17 @@ public sealed class CheckpointTests : IDisposable
     private static RunConfig FreedomConfig(int epochs = 4) =>
         new() { Model = "freedom", LearningRate = 1e-3, Epochs = epochs, Batch = 512, Patience = 50, Seed = 7, Freedom = new FreedomOptions { RegWeight = 1e-3, KnnK = 5 } };
 
+    /// <summary>
+    /// FREEDOM+SEA with λ > 0 (SEA's terms then reach the metrics) and a short inner CLUB loop: its state adds the heads'
+    /// running statistics and CLUB's network, optimiser and permutations to FREEDOM's.
+    /// </summary>
+    private static RunConfig FreedomSeaConfig(int epochs = 4) =>
+        new()
+        {
+            Model = "freedom-sea", LearningRate = 1e-3, Epochs = epochs, Batch = 512, Patience = 50, Seed = 7,
+            FreedomSea = new FreedomSeaOptions { Freedom = new FreedomOptions { RegWeight = 1e-3, KnnK = 5 }, ClubSteps = 3 },
+        };
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string Run(string name) => Path.Combine(folder, name);
@@ -69,7 +80,7 @@ public sealed class CheckpointTests : IDisposable
     public static TheoryData<string, int, int> KillPoints => new()
     {
         { "lightgcn", 1, 1 }, { "lightgcn", 3, 1 }, { "lightgcn", 5, 1 }, { "sea", 1, 1 }, { "sea", 3, 1 }, { "freedom", 1, 1 }, { "freedom", 3, 1 },
-        { "vbpr", 2, 1 }, { "vbpr-sea", 1, 1 }, { "vbpr-sea", 3, 1 },
+        { "vbpr", 2, 1 }, { "vbpr-sea", 1, 1 }, { "vbpr-sea", 3, 1 }, { "freedom-sea", 1, 1 }, { "freedom-sea", 3, 1 },
         { "lightgcn", 5, 4 }, // checkpoints every 4 epochs (and at improvements): the resumed run repeats the epochs since
     };
 
@@ -77,7 +88,7 @@ public sealed class CheckpointTests : IDisposable
     [MemberData(nameof(KillPoints))]
     public void A_run_killed_after_an_epoch_and_resumed_ends_exactly_as_the_uninterrupted_run(string model, int killedAfter, int checkpointEvery)
     {
-        var config = model switch { "sea" => SeaConfig(), "freedom" => FreedomConfig(), "vbpr" or "vbpr-sea" => VbprConfig(model), _ => LightGcnConfig() };
+        var config = model switch { "sea" => SeaConfig(), "freedom" => FreedomConfig(), "freedom-sea" => FreedomSeaConfig(), "vbpr" or "vbpr-sea" => VbprConfig(model), _ => LightGcnConfig() };
         var data = model == "lightgcn" ? Small : SmallWithFeatures;
         TrainingResult straight;
         using (var run = Recommender.Create(config, data: data)) straight = run.Train(Run("straight"), cancel: Ct);
