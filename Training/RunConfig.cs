@@ -8,11 +8,14 @@ namespace Engine.Training;
 /// <summary>Everything that defines a training run; written back whole into metrics.json.</summary>
 public sealed record RunConfig
 {
-    /// <summary>sea, lightgcn or mostpop.</summary>
+    /// <summary>One of <see cref="Models"/>.</summary>
     public string Model { get; init; } = "sea";
 
     /// <summary>A MMRec dataset folder, or null for the built-in synthetic dataset.</summary>
     public string? Data { get; init; }
+
+    /// <summary>A .npy of fused multimodal item features for AlignRec, in place of the dataset's mm_feat.npy; null: that file.</summary>
+    public string? MultimodalFeatures { get; init; }
 
     public int Layers { get; init; } = 2;
     public double Reg { get; init; } = 1e-4;
@@ -41,7 +44,13 @@ public sealed record RunConfig
     /// <summary>SEA's own options (ignored by the other models).</summary>
     public SeaOptions Sea { get; init; } = new();
 
-    public static readonly string[] Models = ["sea", "lightgcn", "mostpop"];
+    /// <summary>AlignRec's own options (ignored by the other models).</summary>
+    public AlignRecOptions AlignRec { get; init; } = new();
+
+    /// <summary>DRepMRec's own options (ignored by the other models).</summary>
+    public DRepMRecOptions DRepMRec { get; init; } = new();
+
+    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "alignrec", "drepmrec"];
 
     /// <summary>A model's published training settings, used where the run leaves them unset.</summary>
     public sealed record ModelDefaults(double LearningRate, double LearningRateFactor = 1.0, int Patience = 20);
@@ -49,6 +58,7 @@ public sealed record RunConfig
     public static ModelDefaults DefaultsOf(string model) => model switch
     {
         "sea" => new(LearningRate: 1e-4),
+        "alignrec" or "drepmrec" => new(LearningRate: 5e-4, LearningRateFactor: 0.96, Patience: 30),
         _ => new(LearningRate: 1e-3),
     };
 
@@ -64,12 +74,21 @@ public sealed record RunConfig
         Seed = Seed,
     };
 
-    /// <summary>Whether the model reads the dataset's feature files (they are then loaded and part of the checkpoint's fingerprint).</summary>
+    /// <summary>Whether the model reads the dataset's image and text feature files (they are then loaded and part of the checkpoint's fingerprint).</summary>
     [JsonIgnore]
-    public bool NeedsFeatures => Model is not ("lightgcn" or "mostpop");
+    public bool NeedsFeatures => Model is not ("lightgcn" or "mostpop" or "alignrec");
+
+    /// <summary>Whether the model reads the multimodal features (mm_feat.npy or <see cref="MultimodalFeatures"/>), as <see cref="NeedsFeatures"/>.</summary>
+    [JsonIgnore]
+    public bool NeedsMultimodalFeatures => Model == "alignrec";
 
     /// <summary>The dataset the run trains on.</summary>
-    public Dataset LoadData() => Data is null ? SyntheticInteractions.BuiltIn() : Dataset.Load(Data, loadFeatures: NeedsFeatures);
+    public Dataset LoadData()
+    {
+        var data = Data is null ? SyntheticInteractions.BuiltIn()
+            : Dataset.Load(Data, loadFeatures: NeedsFeatures, loadMultimodal: NeedsMultimodalFeatures && MultimodalFeatures is null);
+        return NeedsMultimodalFeatures && MultimodalFeatures is not null ? data.WithMultimodalFeatures(MultimodalFeatures) : data;
+    }
 
     /// <summary>
     /// The model, initialised from <see cref="Seed"/> (the sampler draws from its own stream, seeded from Seed + 1).
@@ -80,22 +99,53 @@ public sealed record RunConfig
         "sea" => BuildSea(data, backend),
         "lightgcn" => new LightGcn(backend, data.Users, data.Items, Adjacency(data, backend), Layers, Reg, new Rng(Seed), Dimension, regForm: RegForm),
         "mostpop" => new MostPop(backend, data.Users, data.Items, data.Train.Items),
+        "alignrec" => BuildAlignRec(data, backend),
+        "drepmrec" => BuildDRepMRec(data, backend),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
     };
 
     private static CsrMatrix Adjacency(Dataset data, Backend backend) =>
         InteractionGraph.NormalizedAdjacency(backend, data.Users, data.Items, data.Train.Users, data.Train.Items, DType.Float32);
 
-    private Sea BuildSea(Dataset data, Backend backend)
+    private static CsrMatrix UserItemBlock(Dataset data, Backend backend) =>
+        InteractionGraph.UserItemBlock(backend, data.Users, data.Items, data.Train.Users, data.Train.Items, DType.Float32);
+
+    private static (FeatureMatrix Image, FeatureMatrix Text) ImageAndText(Dataset data, string model)
     {
         if (data.Image is null || data.Text is null)
             throw new InvalidOperationException(
-                $"SEA needs both {Dataset.ImageFeatureFile} and {Dataset.TextFeatureFile} in {data.Folder} " +
+                $"{model} needs both {Dataset.ImageFeatureFile} and {Dataset.TextFeatureFile} in {data.Folder} " +
                 $"(missing: {string.Join(", ", new[] { data.Image is null ? Dataset.ImageFeatureFile : null, data.Text is null ? Dataset.TextFeatureFile : null }.OfType<string>())}); " +
                 "'sea synth-features' makes semi-synthetic ones");
+        return (data.Image, data.Text);
+    }
+
+    private AlignRec BuildAlignRec(Dataset data, Backend backend)
+    {
+        var features = data.Multimodal ?? throw new InvalidOperationException(
+            $"AlignRec needs one fused image + text feature vector per item: {Dataset.MultimodalFeatureFile} in {data.Folder} " +
+            "(the released runs use 768-d BEiT-3 features) or a .npy given as --mm-features; 'sea synth-features' makes a semi-synthetic one");
+        var o = AlignRec with { Layers = Layers, Embedding = Dimension };
+        var itemGraph = ItemKnnGraph.BuildCosine(backend, features, o.KnnK, DType.Float32, ItemKnnGraph.DefaultCacheFolder, out _);
+        return new AlignRec(backend, data.Users, data.Items, Adjacency(data, backend), UserItemBlock(data, backend), itemGraph, features,
+            Batch, o, new Rng(Seed));
+    }
+
+    private DRepMRec BuildDRepMRec(Dataset data, Backend backend)
+    {
+        var (image, text) = ImageAndText(data, "DRepMRec");
+        var o = DRepMRec with { Layers = Layers, Embedding = Dimension };
+        var modalities = new[] { ("image", image), ("text", text) }.Select(m =>
+            (m.Item1, m.Item2, ItemKnnGraph.BuildCosine(backend, m.Item2, o.KnnK, DType.Float32, ItemKnnGraph.DefaultCacheFolder, out _))).ToArray();
+        return new DRepMRec(backend, data.Users, data.Items, Adjacency(data, backend), UserItemBlock(data, backend), modalities, Batch, o, new Rng(Seed));
+    }
+
+    private Sea BuildSea(Dataset data, Backend backend)
+    {
+        var (image, text) = ImageAndText(data, "SEA");
         var o = Sea with { Layers = Layers, Embedding = Dimension };
-        var itemGraph = ItemKnnGraph.Build(backend, [(data.Image, o.ImageWeight), (data.Text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
             ItemKnnGraph.DefaultCacheFolder, out _);
-        return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, data.Image, data.Text, o, new Rng(Seed));
+        return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, image, text, o, new Rng(Seed));
     }
 }

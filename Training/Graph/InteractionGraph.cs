@@ -1,6 +1,6 @@
 namespace Engine.Training.Graph;
 
-/// <summary>The user–item graph propagated over by LightGCN and SEA.</summary>
+/// <summary>The user–item graph propagated over by LightGCN and SEA (MODELS.md §0.2, G1 and G2).</summary>
 public static class InteractionGraph
 {
     /// <summary>
@@ -11,25 +11,43 @@ public static class InteractionGraph
     public static CsrMatrix NormalizedAdjacency(Backend backend, int users, int items, ReadOnlySpan<int> pairUsers,
         ReadOnlySpan<int> pairItems, DType dtype)
     {
-        if (pairUsers.Length != pairItems.Length)
-            throw new ArgumentException($"{pairUsers.Length} users but {pairItems.Length} items in the training pairs");
-        int nodes = users + items, pairs = pairUsers.Length;
-        var degree = new int[nodes];
-        for (int p = 0; p < pairs; p++)
-        {
-            degree[pairUsers[p]]++;
-            degree[users + pairItems[p]]++;
-        }
+        var weights = PairWeights(users, items, pairUsers, pairItems);
+        int pairs = pairUsers.Length;
         var rows = new int[2 * pairs];
         var cols = new int[2 * pairs];
         var values = new double[2 * pairs];
         for (int p = 0; p < pairs; p++)
         {
             int u = pairUsers[p], i = users + pairItems[p];
-            double value = 1 / Math.Sqrt((double)degree[u] * degree[i]);
-            (rows[2 * p], cols[2 * p], values[2 * p]) = (u, i, value);
-            (rows[2 * p + 1], cols[2 * p + 1], values[2 * p + 1]) = (i, u, value);
+            (rows[2 * p], cols[2 * p], values[2 * p]) = (u, i, weights[p]);
+            (rows[2 * p + 1], cols[2 * p + 1], values[2 * p + 1]) = (i, u, weights[p]);
         }
-        return CsrMatrix.FromCoo(backend, nodes, nodes, rows, cols, values, dtype);
+        return CsrMatrix.FromCoo(backend, users + items, users + items, rows, cols, values, dtype);
+    }
+
+    /// <summary>
+    /// R, the users × items block of Â (G2): R_ui = 1/sqrt(d_u·d_i) for every training pair. R·H gives users the
+    /// degree-weighted sum of their items' rows of H (AlignRec's and DRepMRec's modal user embeddings).
+    /// </summary>
+    public static CsrMatrix UserItemBlock(Backend backend, int users, int items, ReadOnlySpan<int> pairUsers,
+        ReadOnlySpan<int> pairItems, DType dtype) =>
+        CsrMatrix.FromCoo(backend, users, items, pairUsers, pairItems, PairWeights(users, items, pairUsers, pairItems), dtype);
+
+    /// <summary>1/sqrt(d_u·d_i) for each training pair, with d the pair counts of its user and its item.</summary>
+    private static double[] PairWeights(int users, int items, ReadOnlySpan<int> pairUsers, ReadOnlySpan<int> pairItems)
+    {
+        if (pairUsers.Length != pairItems.Length)
+            throw new ArgumentException($"{pairUsers.Length} users but {pairItems.Length} items in the training pairs");
+        var userDegree = new int[users];
+        var itemDegree = new int[items];
+        for (int p = 0; p < pairUsers.Length; p++)
+        {
+            userDegree[pairUsers[p]]++;
+            itemDegree[pairItems[p]]++;
+        }
+        var weights = new double[pairUsers.Length];
+        for (int p = 0; p < weights.Length; p++)
+            weights[p] = 1 / Math.Sqrt((double)userDegree[pairUsers[p]] * itemDegree[pairItems[p]]);
+        return weights;
     }
 }

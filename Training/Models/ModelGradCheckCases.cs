@@ -7,11 +7,18 @@ namespace Engine.Training.Models;
 
 /// <summary>
 /// Gradient checks of every model loss on a tiny problem in float64, with every parameter as an input: SEA with its
-/// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone) and LightGCN.
+/// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone), LightGCN,
+/// AlignRec, and DRepMRec in its default and its alternative gate, combination and frozen features.
 /// </summary>
 public static class ModelGradCheckCases
 {
     private const int Users = 5, Items = 6;
+
+    /// <summary>The configured batch size the tiny two-line models divide their L2 penalty by (the batch has 4 rows).</summary>
+    public const int TinyBatchSize = 8;
+
+    private static readonly int[] PairUsers = [0, 0, 1, 2, 2, 3, 4, 4];
+    private static readonly int[] PairItems = [0, 1, 2, 1, 3, 4, 5, 0];
 
     public static IReadOnlyList<GradCheckCase> All { get; } =
     [
@@ -21,7 +28,41 @@ public static class ModelGradCheckCases
         Sea("sea_backbone_alpha_beta_0", new SeaOptions { Alpha = 0, Beta = 0 }),
         LightGcn("lightgcn_loss", RegForm.Squared),
         LightGcn("lightgcn_loss_mmrec_norm_penalty", RegForm.Norm),
+        new("alignrec_loss", (backend, rng) =>
+        {
+            var model = TinyAlignRec(backend, rng);
+            return new GradCheckProblem(model.Parameters, () => model.Loss(TinyBatch));
+        }),
+        DRepMRec("drepmrec_loss", new DRepMRecOptions()),
+        DRepMRec("drepmrec_loss_purifier_sum_frozen_features",
+            new DRepMRecOptions { Gate = FilterGate.Purifier, Combine = ModalityCombine.Sum, TrainFeatures = false }),
     ];
+
+    /// <summary>AlignRec at toy widths on <see cref="TinyProblem"/> (the image features as its multimodal ones), every weight large enough to show.</summary>
+    public static AlignRec TinyAlignRec(Backend backend, Rng rng, AlignRecOptions? options = null)
+    {
+        var (adjacency, features, _, _) = TinyProblem(backend, rng);
+        var o = (options ?? new AlignRecOptions { ContrastWeight = 0.5, SimilarityWeight = 0.5, UserItemAlignmentWeight = 0.5, RegWeight = 0.5 })
+            with { Embedding = 3, KnnK = 2 };
+        var itemGraph = ItemKnnGraph.BuildCosine(backend, features, o.KnnK, DType.Float64, null, out _);
+        return new AlignRec(backend, Users, Items, adjacency, TinyUserItemBlock(backend), itemGraph, features, TinyBatchSize, o, rng, DType.Float64);
+    }
+
+    /// <summary>DRepMRec at toy widths on <see cref="TinyProblem"/>'s image and text features, every weight large enough to show.</summary>
+    public static DRepMRec TinyDRepMRec(Backend backend, Rng rng, DRepMRecOptions options)
+    {
+        var (adjacency, image, text, _) = TinyProblem(backend, rng);
+        var o = options with { IntraWeight = 0.5, InterWeight = 0.5, SimilarityWeight = 0.5, RegWeight = 0.5, Embedding = 3, KnnK = 2 };
+        var modalities = new[] { ("image", image), ("text", text) }
+            .Select(m => (m.Item1, m.Item2, ItemKnnGraph.BuildCosine(backend, m.Item2, o.KnnK, DType.Float64, null, out _))).ToArray();
+        return new DRepMRec(backend, Users, Items, adjacency, TinyUserItemBlock(backend), modalities, TinyBatchSize, o, rng, DType.Float64);
+    }
+
+    private static GradCheckCase DRepMRec(string name, DRepMRecOptions options) => new(name, (backend, rng) =>
+    {
+        var model = TinyDRepMRec(backend, rng, options);
+        return new GradCheckProblem(model.Parameters, () => model.Loss(TinyBatch));
+    });
 
     private static GradCheckCase LightGcn(string name, RegForm form) => new(name, (backend, rng) =>
     {
@@ -58,15 +99,18 @@ public static class ModelGradCheckCases
         });
     });
 
+    private static TrainingBatch TinyBatch => new([0, 2, 3, 4], [1, 3, 4, 5], [2, 0, 1, 3]);
+
     /// <summary>Five users, six items, a few interactions, random image (8 wide) and text (6 wide) features.</summary>
     public static (CsrMatrix Adjacency, FeatureMatrix Image, FeatureMatrix Text, TrainingBatch Batch) TinyProblem(Backend backend, Rng rng)
     {
-        int[] pairUsers = [0, 0, 1, 2, 2, 3, 4, 4];
-        int[] pairItems = [0, 1, 2, 1, 3, 4, 5, 0];
-        var adjacency = InteractionGraph.NormalizedAdjacency(backend, Users, Items, pairUsers, pairItems, DType.Float64);
+        var adjacency = InteractionGraph.NormalizedAdjacency(backend, Users, Items, PairUsers, PairItems, DType.Float64);
         var image = new FeatureMatrix(Items, 8, Array.ConvertAll(rng.NormalArray(Items * 8, 0, 1), v => (float)v));
         var text = new FeatureMatrix(Items, 6, Array.ConvertAll(rng.NormalArray(Items * 6, 0, 1), v => (float)v));
-        var batch = new TrainingBatch([0, 2, 3, 4], [1, 3, 4, 5], [2, 0, 1, 3]);
-        return (adjacency, image, text, batch);
+        return (adjacency, image, text, TinyBatch);
     }
+
+    /// <summary>R, the user–item block of <see cref="TinyProblem"/>'s adjacency.</summary>
+    public static CsrMatrix TinyUserItemBlock(Backend backend) =>
+        InteractionGraph.UserItemBlock(backend, Users, Items, PairUsers, PairItems, DType.Float64);
 }

@@ -128,6 +128,41 @@ public class SamplerAndGraphTests
         Assert.Equal(6, a.NonZeros);
     }
 
+    /// <summary>R (G2) is Â's user × item block entry for entry, on a synthetic dataset and on Baby's training pairs.</summary>
+    [Fact]
+    public void User_item_block_is_the_user_rows_of_the_adjacency()
+    {
+        var d = SyntheticInteractions.Generate(users: 120, items: 60, seed: 8);
+        AssertBlock(d);
+        Assert.Equal(d.Train.Count, InteractionGraph.UserItemBlock(CpuBackend.Shared, d.Users, d.Items, d.Train.Users, d.Train.Items, DType.Float64).NonZeros);
+    }
+
+    [Fact]
+    public void User_item_block_on_Baby_has_one_entry_per_training_pair_equal_to_the_adjacency()
+    {
+        var baby = Dataset.Load(SharedData.FindOrSkip("baby"), loadFeatures: false);
+        var r = AssertBlock(baby);
+        Assert.Equal(118_551, r.NonZeros);
+    }
+
+    private static CsrMatrix AssertBlock(Dataset d)
+    {
+        var a = InteractionGraph.NormalizedAdjacency(CpuBackend.Shared, d.Users, d.Items, d.Train.Users, d.Train.Items, DType.Float64);
+        var r = InteractionGraph.UserItemBlock(CpuBackend.Shared, d.Users, d.Items, d.Train.Users, d.Train.Items, DType.Float64);
+        Assert.Equal((d.Users, d.Items), (r.Rows, r.Cols));
+        for (int u = 0; u < d.Users; u++)
+        {
+            var (start, end) = (r.HostRowPtr[u], r.HostRowPtr[u + 1]);
+            Assert.Equal(a.HostRowPtr[u + 1] - a.HostRowPtr[u], end - start);
+            for (int e = start, f = a.HostRowPtr[u]; e < end; e++, f++)
+            {
+                Assert.Equal(a.HostColIdx[f] - d.Users, r.HostColIdx[e]);
+                Assert.Equal(a.HostValues[f], r.HostValues[e]);
+            }
+        }
+        return r;
+    }
+
     [Fact]
     public void Mmrec_split_sizes_follow_the_rule()
     {
