@@ -197,9 +197,9 @@ public class FeatureSynthesizerTests
     public void The_fused_multimodal_features_carry_every_factor()
     {
         var d = Data();
-        var o = Small with { MultimodalDim = 48 };
+        var o = Small with { MultimodalDim = 96 };
         var f = Run(d, o);
-        Assert.Equal((d.Items, 48), (f.Multimodal.Rows, f.Multimodal.Cols));
+        Assert.Equal((d.Items, 96), (f.Multimodal.Rows, f.Multimodal.Cols));
         Assert.Equal([.. f.Manifest.Split.Generic, .. f.Manifest.Split.ImageUnique, .. f.Manifest.Split.TextUnique], f.Manifest.Multimodal!.Factors);
         Assert.Equal(0.1, f.Manifest.Multimodal.NoiseToSignal, 0.01);
 
