@@ -45,9 +45,11 @@ public sealed record RunConfig
     public SeaOptions Sea { get; init; } = new();
 
     /// <summary>AlignRec's own options (ignored by the other models).</summary>
+    [JsonPropertyName("alignrec")]
     public AlignRecOptions AlignRec { get; init; } = new();
 
     /// <summary>DRepMRec's own options (ignored by the other models).</summary>
+    [JsonPropertyName("drepmrec")]
     public DRepMRecOptions DRepMRec { get; init; } = new();
 
     public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "alignrec", "drepmrec"];
