@@ -29,7 +29,25 @@ public static class SeaCli
     }
 
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
-    public static int Run(string[] args) =>
+    public static int Run(string[] args) => CliErrors.Run(() =>
+    {
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line, not the library's error list followed by the whole help.
+            Console.Error.WriteLine($"sea: error: {parse.Errors[0].Message} (see '{CommandPath(parse.CommandResult)} --help')");
+            return CliErrors.BadInput;
+        }
         // The library's own handler would print a stack trace: expected failures go through CliErrors instead.
-        CliErrors.Run(() => Build().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+        return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    });
+
+    /// <summary>"sea bench ops" for the command a parse stopped in.</summary>
+    private static string CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (var r = result; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Parent is null ? "sea" : r.Command.Name);
+        return string.Join(' ', names);
+    }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Engine.IO;
 using Engine.Training.Data;
+using Engine.Training.Options;
 
 namespace Engine.Training;
 
@@ -45,7 +46,7 @@ public static class GridSearch
         var entries = RunConfigFile.ReadGrid(path);
         string? output = entries.Where(e => IsOutputKey(e.Key)).Select(e => e.Values[0]).FirstOrDefault();
         if (output is not null) output = Path.GetFullPath(output, Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var options = entries.Where(e => !IsOutputKey(e.Key)).ToList();
+        var options = RunOptions.ModelFirst(entries.Where(e => !IsOutputKey(e.Key)), e => e.Key).ToList();
         var points = new List<GridPoint> { new([], new RunConfig()) };
         // Every option written as a list names the point folders, even a list of one value, so a grid split into
         // several files (layers: [4] here, [1, 2, 3] there) shares one set of folder names and skips what the other ran.

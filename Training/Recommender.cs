@@ -4,6 +4,7 @@ using Engine.IO;
 using Engine.Training.Checkpoints;
 using Engine.Training.Data;
 using Engine.Training.Models;
+using Engine.Training.Options;
 
 namespace Engine.Training;
 
@@ -46,6 +47,7 @@ public sealed class Recommender : IDisposable
     /// <summary>A freshly initialised model on <paramref name="backend"/> (default: the CPU), with <paramref name="data"/> or the config's dataset.</summary>
     public static Recommender Create(RunConfig config, Backend? backend = null, Dataset? data = null)
     {
+        RunOptions.Check(config);
         config = Explicit(config);
         return new Recommender(config, data ?? config.LoadData(), backend ?? CpuBackend.Shared);
     }
@@ -54,6 +56,8 @@ public sealed class Recommender : IDisposable
     private static RunConfig Explicit(RunConfig config) => config with
     {
         LearningRate = config.EffectiveLearningRate,
+        LearningRateFactor = config.EffectiveLearningRateFactor,
+        Patience = config.EffectivePatience,
         Epochs = config.EffectiveEpochs,
         Data = config.Data is null ? null : Path.GetFullPath(config.Data),
         MultimodalFeatures = config.MultimodalFeatures is null ? null : Path.GetFullPath(config.MultimodalFeatures),
@@ -209,20 +213,13 @@ public sealed class Recommender : IDisposable
     /// <summary>Resuming may raise the epoch cap or change the patience; any other difference is another run.</summary>
     private static void CheckSameRun(Checkpoint saved, RunConfig asked)
     {
-        var savedConfig = JsonSerializer.SerializeToElement(Explicit(saved.Header.Config) with { Epochs = 0, Patience = 0 }, TrainingJson.Compact);
-        var askedConfig = JsonSerializer.SerializeToElement(Explicit(asked) with { Epochs = 0, Patience = 0 }, TrainingJson.Compact);
-        var differences = Flatten(savedConfig, "").Zip(Flatten(askedConfig, ""))
-            .Where(p => p.First.Value != p.Second.Value)
-            .Select(p => $"{p.First.Key} is {p.First.Value} in the checkpoint, {p.Second.Value} here").ToList();
+        var (was, now) = (Explicit(saved.Header.Config), Explicit(asked));
+        var differences = RunOptions.All.Where(o => !o.ResumeMayChange && o.AppliesTo(was.Model) && o.Show(was) != o.Show(now))
+            .Select(o => $"--{o.Name} is {o.Show(was) ?? "unset"} in the checkpoint, {o.Show(now) ?? "unset"} here").ToList();
         if (differences.Count > 0)
             throw new CheckpointException($"{saved.Path} belongs to another run: {string.Join("; ", differences)} " +
-                                          "(resuming may change only the epoch cap and the patience)");
+                                          "(resuming may change only --epochs and --patience)");
     }
-
-    private static IEnumerable<(string Key, string Value)> Flatten(JsonElement e, string prefix) =>
-        e.ValueKind == JsonValueKind.Object
-            ? e.EnumerateObject().SelectMany(p => Flatten(p.Value, prefix.Length == 0 ? p.Name : $"{prefix}.{p.Name}"))
-            : [(prefix, e.GetRawText())];
 
     public void Dispose() { Trainer.Evaluator.Dispose(); Model.Dispose(); }
 }

@@ -23,7 +23,7 @@ public sealed record RunConfig
     /// <summary>LightGCN's penalty: EVAL.md's squared norms (default) or MMRec's code's unsquared norms.</summary>
     public RegForm RegForm { get; init; } = RegForm.Squared;
     public int Dimension { get; init; } = 64;
-    /// <summary>Adam's learning rate; null means the model's published default (SEA 1e-4, LightGCN 1e-3).</summary>
+    /// <summary>Adam's learning rate; null means the model's published default (<see cref="DefaultsOf"/>).</summary>
     public double? LearningRate { get; init; }
 
     [JsonIgnore]
@@ -33,16 +33,29 @@ public sealed record RunConfig
 
     [JsonIgnore]
     public int EffectiveEpochs => Epochs ?? (Data is null ? 10 : 1000);
-    public int Patience { get; init; } = 20;
+    /// <summary>Early-stopping patience; null means the model's published one.</summary>
+    public int? Patience { get; init; }
 
-    /// <summary>MMRec's learning_rate_scheduler [factor, step]: lr · factor^(epoch/step); factor 1 keeps it constant.</summary>
-    public double LearningRateFactor { get; init; } = 1.0;
+    [JsonIgnore]
+    public int EffectivePatience => Patience ?? DefaultsOf(Model).Patience;
+
+    /// <summary>
+    /// MMRec's learning_rate_scheduler [factor, step]: lr · factor^(epoch/step); factor 1 keeps it constant; null means
+    /// the model's published schedule.
+    /// </summary>
+    public double? LearningRateFactor { get; init; }
+
+    [JsonIgnore]
+    public double EffectiveLearningRateFactor => LearningRateFactor ?? DefaultsOf(Model).LearningRateFactor;
     public int LearningRateStep { get; init; } = 50;
     public int Batch { get; init; } = 2048;
     public ulong Seed { get; init; } = 999;
 
     /// <summary>SEA's own options (ignored by the other models).</summary>
     public SeaOptions Sea { get; init; } = new();
+
+    /// <summary>FREEDOM's own options (ignored by the other models).</summary>
+    public FreedomOptions Freedom { get; init; } = new();
 
     /// <summary>AlignRec's own options (ignored by the other models).</summary>
     [JsonPropertyName("alignrec")]
@@ -52,7 +65,7 @@ public sealed record RunConfig
     [JsonPropertyName("drepmrec")]
     public DRepMRecOptions DRepMRec { get; init; } = new();
 
-    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "alignrec", "drepmrec"];
+    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "freedom", "alignrec", "drepmrec"];
 
     /// <summary>A model's published training settings, used where the run leaves them unset.</summary>
     public sealed record ModelDefaults(double LearningRate, double LearningRateFactor = 1.0, int Patience = 20);
@@ -60,6 +73,7 @@ public sealed record RunConfig
     public static ModelDefaults DefaultsOf(string model) => model switch
     {
         "sea" => new(LearningRate: 1e-4),
+        "freedom" => new(LearningRate: 1e-3),
         "alignrec" or "drepmrec" => new(LearningRate: 5e-4, LearningRateFactor: 0.96, Patience: 30),
         _ => new(LearningRate: 1e-3),
     };
@@ -68,10 +82,10 @@ public sealed record RunConfig
     public TrainerOptions TrainerOptions => new()
     {
         MaxEpochs = EffectiveEpochs,
-        Patience = Patience,
+        Patience = EffectivePatience,
         BatchSize = Batch,
         LearningRate = EffectiveLearningRate,
-        LearningRateFactor = LearningRateFactor,
+        LearningRateFactor = EffectiveLearningRateFactor,
         LearningRateStep = LearningRateStep,
         Seed = Seed,
     };
@@ -101,6 +115,7 @@ public sealed record RunConfig
         "sea" => BuildSea(data, backend),
         "lightgcn" => new LightGcn(backend, data.Users, data.Items, Adjacency(data, backend), Layers, Reg, new Rng(Seed), Dimension, regForm: RegForm),
         "mostpop" => new MostPop(backend, data.Users, data.Items, data.Train.Items),
+        "freedom" => BuildFreedom(data, backend),
         "alignrec" => BuildAlignRec(data, backend),
         "drepmrec" => BuildDRepMRec(data, backend),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
@@ -112,7 +127,8 @@ public sealed record RunConfig
     private static CsrMatrix UserItemBlock(Dataset data, Backend backend) =>
         InteractionGraph.UserItemBlock(backend, data.Users, data.Items, data.Train.Users, data.Train.Items, DType.Float32);
 
-    private static (FeatureMatrix Image, FeatureMatrix Text) ImageAndText(Dataset data, string model)
+    /// <summary>The dataset's image and text features, or an error naming the model and the missing files.</summary>
+    private static (FeatureMatrix Image, FeatureMatrix Text) BothFeatures(Dataset data, string model)
     {
         if (data.Image is null || data.Text is null)
             throw new InvalidOperationException(
@@ -120,6 +136,24 @@ public sealed record RunConfig
                 $"(missing: {string.Join(", ", new[] { data.Image is null ? Dataset.ImageFeatureFile : null, data.Text is null ? Dataset.TextFeatureFile : null }.OfType<string>())}); " +
                 "'sea synth-features' makes semi-synthetic ones");
         return (data.Image, data.Text);
+    }
+
+    private Sea BuildSea(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "SEA");
+        var o = Sea with { Layers = Layers, Embedding = Dimension };
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
+            ItemKnnGraph.DefaultCacheFolder, out _);
+        return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, image, text, o, new Rng(Seed));
+    }
+
+    private Freedom BuildFreedom(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "FREEDOM");
+        var o = Freedom;
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
+            ItemKnnGraph.DefaultCacheFolder, out _);
+        return new Freedom(backend, data.Users, data.Items, data.Train, itemGraph, image, text, o, Layers, new Rng(Seed), Dimension);
     }
 
     private AlignRec BuildAlignRec(Dataset data, Backend backend)
@@ -135,19 +169,10 @@ public sealed record RunConfig
 
     private DRepMRec BuildDRepMRec(Dataset data, Backend backend)
     {
-        var (image, text) = ImageAndText(data, "DRepMRec");
+        var (image, text) = BothFeatures(data, "DRepMRec");
         var o = DRepMRec with { Layers = Layers, Embedding = Dimension };
         var modalities = new[] { ("image", image), ("text", text) }.Select(m =>
             (m.Item1, m.Item2, ItemKnnGraph.BuildCosine(backend, m.Item2, o.KnnK, DType.Float32, ItemKnnGraph.DefaultCacheFolder, out _))).ToArray();
         return new DRepMRec(backend, data.Users, data.Items, Adjacency(data, backend), UserItemBlock(data, backend), modalities, Batch, o, new Rng(Seed));
-    }
-
-    private Sea BuildSea(Dataset data, Backend backend)
-    {
-        var (image, text) = ImageAndText(data, "SEA");
-        var o = Sea with { Layers = Layers, Embedding = Dimension };
-        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
-            ItemKnnGraph.DefaultCacheFolder, out _);
-        return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, image, text, o, new Rng(Seed));
     }
 }

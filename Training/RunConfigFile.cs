@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Engine.Training.Data;
-using Engine.Training.Models;
+using Engine.Training.Options;
 using YamlDotNet.Serialization;
 
 namespace Engine.Training;
@@ -16,7 +16,7 @@ public static class RunConfigFile
     public static RunConfig Load(string path, RunConfig? start = null)
     {
         var config = start ?? new RunConfig();
-        foreach (var (key, values, _) in Read(path))
+        foreach (var (key, values, _) in RunOptions.ModelFirst(Read(path), e => e.Key))
             config = values.Count == 1 ? Apply(config, key, values[0], path)
                 : throw new DataFormatException(path, null, $"option '{key}' must be a single value here (lists of values are for 'sea grid')");
         return config;
@@ -51,61 +51,24 @@ public static class RunConfigFile
         };
     }
 
-    /// <summary>The option names a file may use (dashes and underscores are interchangeable).</summary>
-    public static readonly string[] Keys =
-    [
-        "model", "data", "layers", "reg", "reg-form", "dimension", "lr", "lr-factor", "lr-step", "epochs", "patience", "batch", "seed",
-        "alpha", "beta", "tau", "knn-k", "image-weight", "club-pairing", "distance", "club-steps", "eval-embeddings", "reassociate",
-    ];
-
-    /// <summary>Sets one option, read from <paramref name="file"/> (relative data paths are relative to the file's folder).</summary>
-    public static RunConfig Apply(RunConfig c, string rawKey, string? value, string file)
+    /// <summary>
+    /// Sets one option (an entry of <see cref="RunOptions.All"/>), read from <paramref name="file"/>; a relative data
+    /// path is relative to the file's folder.
+    /// </summary>
+    public static RunConfig Apply(RunConfig c, string key, string? value, string file)
     {
-        string key = rawKey.Trim().ToLowerInvariant().Replace('_', '-');
+        var option = RunOptions.Find(key)
+                     ?? throw new DataFormatException(file, null, $"unknown option '{OptionException.Quote(key)}' (known: {string.Join(", ", RunOptions.All.Select(o => o.Name))})");
+        if (option.Name == "data" && value is not null) value = Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(file))!);
         try
         {
-            return key switch
-            {
-                "model" => c with { Model = Text(value) },
-                "data" => c with { Data = value is null ? null : Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(file))!) },
-                "layers" => c with { Layers = Int(value) },
-                "reg" => c with { Reg = Real(value) },
-                "reg-form" => c with { RegForm = Enum<RegForm>(value) },
-                "dimension" => c with { Dimension = Int(value) },
-                "lr" or "learning-rate" => c with { LearningRate = value is null ? null : Real(value) },
-                "lr-factor" => c with { LearningRateFactor = Real(value) },
-                "lr-step" => c with { LearningRateStep = Int(value) },
-                "epochs" => c with { Epochs = value is null ? null : Int(value) },
-                "patience" => c with { Patience = Int(value) },
-                "batch" => c with { Batch = Int(value) },
-                "seed" or "seeds" => c with { Seed = ulong.Parse(Text(value), CultureInfo.InvariantCulture) },
-                "alpha" => c with { Sea = c.Sea with { Alpha = Real(value) } },
-                "beta" => c with { Sea = c.Sea with { Beta = Real(value) } },
-                "tau" => c with { Sea = c.Sea with { Temperature = Real(value) } },
-                "knn-k" => c with { Sea = c.Sea with { KnnK = Int(value) } },
-                "image-weight" => c with { Sea = c.Sea with { ImageWeight = Real(value) } },
-                "club-pairing" => c with { Sea = c.Sea with { ClubPairing = Enum<ClubPairing>(value) } },
-                "distance" => c with { Sea = c.Sea with { Distance = Enum<Distance>(value) } },
-                "club-steps" => c with { Sea = c.Sea with { ClubSteps = Int(value) } },
-                "eval-embeddings" => c with { Sea = c.Sea with { EvalEmbeddings = Enum<EvalEmbeddings>(value) } },
-                "reassociate" => c with { Sea = c.Sea with { Reassociate = bool.Parse(Text(value)) } },
-                _ => throw new DataFormatException(file, null, $"unknown option '{rawKey}' (known: {string.Join(", ", Keys)})"),
-            };
+            return option.Apply(c, $"option '{key.Trim()}'", value);
         }
-        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        catch (OptionException e)
         {
-            throw new DataFormatException(file, null, $"option '{rawKey}' has a value '{value}' that does not fit it: {e.Message}");
+            throw new DataFormatException(file, null, e.Message);
         }
     }
-
-    private static string Text(string? value) => value ?? throw new FormatException("a value is required");
-    private static int Int(string? value) => int.Parse(Text(value), NumberStyles.Integer, CultureInfo.InvariantCulture);
-    private static double Real(string? value) => double.Parse(Text(value), NumberStyles.Float, CultureInfo.InvariantCulture);
-
-    private static T Enum<T>(string? value) where T : struct, System.Enum =>
-        System.Enum.TryParse<T>(Text(value).Replace("-", "").Replace("_", ""), ignoreCase: true, out var parsed)
-            ? parsed
-            : throw new FormatException($"expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
 
     private static List<(string, IReadOnlyList<string?>, bool)> ReadJson(string file, string text)
     {

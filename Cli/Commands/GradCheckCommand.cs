@@ -10,7 +10,7 @@ internal static class GradCheckCommand
     {
         var device = DeviceChoice.Option();
         var filter = new Option<string?>("--filter") { Description = "only the cases whose name contains this text" };
-        var seed = new Option<ulong>("--seed") { Description = "seed of the random inputs", DefaultValueFactory = _ => 999 };
+        var seed = CliOptions.Seed("--seed", "seed of the random inputs", 999);
         var command = new Command("gradcheck", "Compares every op's and loss's gradient with central differences in float64.")
         {
             device, filter, seed,

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Training.Options;
 using System.Globalization;
 using Engine.IO;
 using Engine.Training;
@@ -16,7 +17,7 @@ internal static class RecommendCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "a checkpoint file, or a run folder (its best.ckpt)", Required = true };
         var data = new Option<string?>("--data") { Description = "the dataset folder (default: the one the checkpoint was trained on)" };
         var users = new Option<string>("--users") { Description = "all, or comma-separated user IDs", DefaultValueFactory = _ => "all" };
-        var top = new Option<int>("--top") { Description = "items per user", DefaultValueFactory = _ => 20 };
+        var top = CliOptions.Int("--top", "items per user", 20, ValidRange.Between(1, 100_000));
         var output = new Option<string>("--out") { Description = "the text file to write", Required = true };
         var scores = new Option<bool>("--scores") { Description = "add a column with each item's score" };
         var device = DeviceChoice.Option();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Training.Options;
 using System.Diagnostics;
 using System.Globalization;
 using Engine.Training.Data;
@@ -17,13 +18,13 @@ internal static class SynthFeaturesCommand
         var defaults = new SynthesisOptions();
         var data = new Option<string>("--data") { Description = "a MMRec dataset folder; only its training pairs (x_label 0) are used", Required = true };
         var output = new Option<string>("--out") { Description = "the new folder to write (a copy of the .inter, image_feat.npy, text_feat.npy, mm_feat.npy, planted_factors.npy, manifest.json)", Required = true };
-        var imageDim = new Option<int>("--image-dim") { Description = "image feature width", DefaultValueFactory = _ => defaults.ImageDim };
-        var textDim = new Option<int>("--text-dim") { Description = "text feature width", DefaultValueFactory = _ => defaults.TextDim };
-        var multimodalDim = new Option<int>("--mm-dim") { Description = "width of the fused multimodal features (mm_feat.npy, AlignRec's input)", DefaultValueFactory = _ => defaults.MultimodalDim };
-        var genericRank = new Option<int>("--generic-rank") { Description = "item factors shared by both modalities", DefaultValueFactory = _ => defaults.GenericRank };
-        var uniqueRank = new Option<int>("--unique-rank") { Description = "item factors each modality carries alone", DefaultValueFactory = _ => defaults.UniqueRank };
-        var noise = new Option<double>("--noise") { Description = "noise standard deviation relative to the signal's root-mean-square entry", DefaultValueFactory = _ => defaults.Noise };
-        var seed = new Option<ulong>("--seed") { Description = "seed of the factorisation start, the maps and the noise", DefaultValueFactory = _ => defaults.Seed };
+        var imageDim = CliOptions.Int("--image-dim", "image feature width", defaults.ImageDim, ValidRange.Between(1, 65_536));
+        var textDim = CliOptions.Int("--text-dim", "text feature width", defaults.TextDim, ValidRange.Between(1, 65_536));
+        var multimodalDim = CliOptions.Int("--mm-dim", "width of the fused multimodal features (mm_feat.npy, AlignRec's input)", defaults.MultimodalDim, ValidRange.Between(1, 65_536));
+        var genericRank = CliOptions.Int("--generic-rank", "item factors shared by both modalities", defaults.GenericRank, ValidRange.AtLeast(0));
+        var uniqueRank = CliOptions.Int("--unique-rank", "item factors each modality carries alone", defaults.UniqueRank, ValidRange.AtLeast(0));
+        var noise = CliOptions.Real("--noise", "noise standard deviation relative to the signal's root-mean-square entry", defaults.Noise, ValidRange.NonNegative);
+        var seed = CliOptions.Seed("--seed", "seed of the factorisation start, the maps and the noise", defaults.Seed);
         var force = new Option<bool>("--force") { Description = "overwrite feature files already in --out" };
         var command = new Command("synth-features",
             "Writes semi-synthetic item features (planted generic + unique factors of the training matrix) beside a copy of a dataset's .inter.")

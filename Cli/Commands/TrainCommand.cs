@@ -4,7 +4,7 @@ using System.Text.Json;
 using Engine.IO;
 using Engine.Training;
 using Engine.Training.Checkpoints;
-using Engine.Training.Models;
+using Engine.Training.Options;
 using Spectre.Console;
 
 namespace Engine.Cli;
@@ -14,48 +14,18 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var defaults = new RunConfig();
-        var model = new Option<string>("--model") { Description = "sea, lightgcn or mostpop", DefaultValueFactory = _ => defaults.Model };
-        model.AcceptOnlyFromAmong(RunConfig.Models);
-        var data = new Option<string?>("--data") { Description = "a MMRec dataset folder (default: the built-in synthetic dataset with semi-synthetic features)" };
-        var layers = new Option<int>("--layers") { Description = "propagation layers", DefaultValueFactory = _ => defaults.Layers };
-        var reg = new Option<double>("--reg") { Description = "LightGCN's reg_weight", DefaultValueFactory = _ => defaults.Reg };
-        var regForm = new Option<RegForm>("--reg-form") { Description = "LightGCN's penalty: squared (EVAL.md) or norm (MMRec's code)", DefaultValueFactory = _ => defaults.RegForm };
-        var lr = new Option<double?>("--lr") { Description = "Adam's learning rate (default: SEA 1e-4, LightGCN 1e-3)" };
-        var lrFactor = new Option<double>("--lr-factor") { Description = "MMRec's learning-rate schedule: lr · factor^(epoch/step)", DefaultValueFactory = _ => defaults.LearningRateFactor };
-        var lrStep = new Option<int>("--lr-step") { Description = "epochs per factor of the learning-rate schedule", DefaultValueFactory = _ => defaults.LearningRateStep };
-        var epochs = new Option<int?>("--epochs") { Description = "at most this many epochs (default: 1000, or 10 on the built-in dataset)" };
-        var patience = new Option<int>("--patience") { Description = "early-stopping patience, in epochs without a better valid Recall@20", DefaultValueFactory = _ => defaults.Patience };
-        var seed = new Option<ulong>("--seed") { Description = "seed of initialisation and sampling", DefaultValueFactory = _ => defaults.Seed };
-        var batch = new Option<int>("--batch") { Description = "training pairs per batch", DefaultValueFactory = _ => defaults.Batch };
-        var output = new Option<string?>("--out") { Description = "run folder: checkpoints (last.ckpt, best.ckpt), epochs.jsonl and metrics.json" };
+        var command = new Command("train", "Trains a model with MMRec's protocol and reports the test metrics of the best-valid epoch.");
+        var table = RunOptions.All.Select(spec => (Spec: spec, Cli: CliOptions.From(spec))).ToList();
+        foreach (var (_, option) in table) command.Options.Add(option);
+        var output = new Option<string?>("--out") { Description = "run folder: checkpoints (last.ckpt, best.ckpt), epochs.jsonl and metrics.json; an existing run folder is refused unless --overwrite" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "with --out: replace the run already in that folder (with --seeds, the seeds already there are continued instead)" };
         var device = DeviceChoice.Option();
-        var sea = defaults.Sea;
-        var alpha = new Option<double>("--alpha") { Description = "SEA: weight of the SoloSim alignment", DefaultValueFactory = _ => sea.Alpha };
-        var beta = new Option<double>("--beta") { Description = "SEA: weight of the distancing term (β/2 per modality pair)", DefaultValueFactory = _ => sea.Beta };
-        var tau = new Option<double>("--tau") { Description = "SEA: InfoNCE temperature", DefaultValueFactory = _ => sea.Temperature };
-        var knn = new Option<int>("--knn-k") { Description = "SEA: neighbours per item in the item graph", DefaultValueFactory = _ => sea.KnnK };
-        var imageWeight = new Option<double>("--image-weight") { Description = "SEA: weight of the image kNN graph (text gets 1 − w)", DefaultValueFactory = _ => sea.ImageWeight };
-        var pairing = new Option<ClubPairing>("--club-pairing") { Description = "SEA: pairs the CLUB network is fitted on: released (cross-modal) or paper (generic→unique)", DefaultValueFactory = _ => sea.ClubPairing };
-        var distance = new Option<Distance>("--distance") { Description = "SEA: club or l2 distancing", DefaultValueFactory = _ => sea.Distance };
-        var clubSteps = new Option<int>("--club-steps") { Description = "SEA: CLUB network steps per batch", DefaultValueFactory = _ => sea.ClubSteps };
-        var evalEmbeddings = new Option<EvalEmbeddings>("--eval-embeddings") { Description = "SEA: rank with a fresh forward (recompute) or the last training forward (lastforward)", DefaultValueFactory = _ => sea.EvalEmbeddings };
-        var plain = new Option<bool>("--no-reassociate") { Description = "SEA: compute the first layers as written (slow; for checking)" };
-        var command = new Command("train", "Trains a model with MMRec's protocol and reports the test metrics of the best-valid epoch.")
-        {
-            model, data, layers, reg, regForm, lr, lrFactor, lrStep, epochs, patience, seed, batch, output, device,
-            alpha, beta, tau, knn, imageWeight, pairing, distance, clubSteps, evalEmbeddings, plain,
-        };
-        var configFile = new Option<string?>("--config") { Description = "a JSON or YAML file of options (names as here, without dashes); options given here override it" };
-        command.Options.Add(configFile);
+        var configFile = new Option<string?>("--config") { Description = "a JSON or YAML file of the options above (names without dashes); options given here override it" };
         var seeds = new Option<string?>("--seeds") { Description = "comma-separated seeds (e.g. 999,1,2): one run each, then mean ± std per metric" };
-        command.Options.Add(seeds);
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "with --out: replace last.ckpt every N epochs (and whenever valid improves, and at the end)", DefaultValueFactory = _ => 1 };
-        command.Options.Add(checkpointEvery);
+        var checkpointEvery = CliOptions.Int("--checkpoint-every", "with --out: replace last.ckpt every N epochs (and whenever valid improves, and at the end)", 1, ValidRange.AtLeast(1));
         var resume = new Option<string?>("--resume") { Description = "continue the run in this folder from its last.ckpt (options may raise --epochs or change --patience only)" };
-        command.Options.Add(resume);
         var composed = new Option<bool>("--composed") { Description = "run every fused op (InfoNCE, CLUB, BPR) as its composed reference: the same results to rounding, slower; for checking" };
-        command.Options.Add(composed);
+        foreach (var option in new Option[] { output, overwrite, device, configFile, seeds, checkpointEvery, resume, composed }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var resumeFolder = parse.GetValue(resume);
@@ -64,47 +34,34 @@ internal static class TrainCommand
             var c = saved?.Header.Config ?? new RunConfig();
             if (parse.GetValue(configFile) is { } file) c = RunConfigFile.Load(file, c);
             // An option typed on the command line wins over the file; one left out keeps the file's value.
-            T Pick<T>(Option<T> option, T current) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : current;
-            c = c with
-            {
-                Model = Pick(model, c.Model),
-                Data = Pick(data, c.Data),
-                Layers = Pick(layers, c.Layers),
-                Reg = Pick(reg, c.Reg),
-                RegForm = Pick(regForm, c.RegForm),
-                LearningRate = Pick(lr, c.LearningRate),
-                LearningRateFactor = Pick(lrFactor, c.LearningRateFactor),
-                LearningRateStep = Pick(lrStep, c.LearningRateStep),
-                Epochs = Pick(epochs, c.Epochs),
-                Patience = Pick(patience, c.Patience),
-                Seed = Pick(seed, c.Seed),
-                Batch = Pick(batch, c.Batch),
-                Sea = c.Sea with
-                {
-                    Alpha = Pick(alpha, c.Sea.Alpha),
-                    Beta = Pick(beta, c.Sea.Beta),
-                    Temperature = Pick(tau, c.Sea.Temperature),
-                    KnnK = Pick(knn, c.Sea.KnnK),
-                    ImageWeight = Pick(imageWeight, c.Sea.ImageWeight),
-                    ClubPairing = Pick(pairing, c.Sea.ClubPairing),
-                    Distance = Pick(distance, c.Sea.Distance),
-                    ClubSteps = Pick(clubSteps, c.Sea.ClubSteps),
-                    EvalEmbeddings = Pick(evalEmbeddings, c.Sea.EvalEmbeddings),
-                    Reassociate = parse.GetResult(plain) is { Implicit: false } ? !parse.GetValue(plain) : c.Sea.Reassociate,
-                },
-            };
+            var typed = RunOptions.ModelFirst(table.Where(t => parse.GetResult(t.Cli) is not null), t => t.Spec.Name).ToList();
+            foreach (var (spec, option) in typed) c = spec.Apply(c, $"--{spec.Name}", parse.GetValue(option) ?? (spec.IsSwitch ? "true" : null));
+            foreach (var (spec, option) in typed)
+                if (!spec.AppliesTo(c.Model))
+                    throw new OptionException($"--{spec.Name}", parse.GetValue(option), $"{c.Model} does not read this option (only {string.Join(", ", spec.Models!)} do)");
+            var outputFolder = parse.GetValue(output);
             if (saved is not null)
             {
                 if (parse.GetValue(seeds) is not null) throw new ArgumentException("--resume continues one run; it does not take --seeds");
-                if (parse.GetValue(output) is { } o && Path.GetFullPath(o) != Path.GetFullPath(resumeFolder!))
-                    throw new ArgumentException($"--resume writes into its own folder {resumeFolder}; --out names another ({o})");
+                if (outputFolder is not null && Path.GetFullPath(outputFolder) != Path.GetFullPath(resumeFolder!))
+                    throw new ArgumentException($"--resume writes into its own folder {resumeFolder}; --out names another ({outputFolder})");
                 return Run(c, parse.GetValue(device)!, resumeFolder, saved, parse.GetValue(checkpointEvery), parse.GetValue(composed));
             }
+            // A multi-seed folder is continued seed by seed (see RunSeeds), never trained over.
+            if (outputFolder is not null && parse.GetValue(seeds) is null && !parse.GetValue(overwrite)) RefuseExistingRun(outputFolder);
             return parse.GetValue(seeds) is { } list
-                ? RunSeeds(c, SeedSummary.ParseSeeds(list), parse.GetValue(device)!, parse.GetValue(output), parse.GetValue(checkpointEvery), parse.GetValue(composed))
-                : Run(c, parse.GetValue(device)!, parse.GetValue(output), checkpointEvery: parse.GetValue(checkpointEvery), composed: parse.GetValue(composed));
+                ? RunSeeds(c, SeedSummary.ParseSeeds(list), parse.GetValue(device)!, outputFolder, parse.GetValue(checkpointEvery), parse.GetValue(composed))
+                : Run(c, parse.GetValue(device)!, outputFolder, checkpointEvery: parse.GetValue(checkpointEvery), composed: parse.GetValue(composed));
         });
         return command;
+    }
+
+    /// <summary>A folder that already holds a run is not trained over by accident.</summary>
+    private static void RefuseExistingRun(string folder)
+    {
+        string[] marks = [Recommender.MetricsFile, Recommender.LastCheckpoint, Recommender.EpochLog];
+        if (marks.FirstOrDefault(m => File.Exists(Path.Combine(folder, m))) is { } found)
+            throw new ArgumentException($"--out {folder} already holds a run ({found}): continue it with --resume {folder}, or replace it with --overwrite");
     }
 
     /// <summary>
@@ -151,6 +108,7 @@ internal static class TrainCommand
         using var run = resumeFrom is null ? Recommender.Create(config, backend) : Recommender.Load(resumeFrom, backend, config: config);
         var data = run.Data;
         Console.Error.WriteLine($"data: {data.Name}: {data.Users} users, {data.Items} items, {data.Train.Count}/{data.Valid.Count}/{data.Test.Count} train/valid/test ({load.Elapsed.TotalSeconds:0.0} s)");
+        Console.Error.WriteLine($"device: {backend.Description}");
         if (resumeFrom is not null)
             Console.Error.WriteLine($"resuming {resumeFrom.Path} after epoch {run.Trainer.EpochsDone}{(run.Trainer.Finished ? " (the run had already finished)" : "")}");
         var result = TrainingDisplay.Run((progress, cancel) => run.Train(outputFolder, progress, cancel, checkpointEvery: checkpointEvery));

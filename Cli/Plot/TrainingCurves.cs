@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Engine.Training.Data;
+using ScottPlot;
+using ScottPlot.Plottables;
+using SkiaSharp;
 
 namespace Engine.Cli.Plot;
 
@@ -98,59 +101,139 @@ internal static class EpochLog
 /// <summary>Turns runs into the three-panel figure: training loss, validation Recall@20, validation NDCG@20.</summary>
 internal static class TrainingCurves
 {
-    public const double Width = 960;
-    public const double PanelsHeight = 400;
+    public const int Width = 960;
+    public const int PanelsHeight = 400;
 
-    private static readonly Dash[] TermDashes = [Dash.Dashed, Dash.Dotted, Dash.DashDot];
+    private const float SeriesWidth = 1.8f;
+    private const float MarkerSize = 8;
+
+    /// <summary>
+    /// The Okabe–Ito palette, which stays distinguishable under the common colour-vision deficiencies. Yellow comes last
+    /// because it is hard to see on white.
+    /// </summary>
+    private static readonly Color[] RunColors =
+        [.. new[] { "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442" }.Select(Color.FromHex)];
+
+    private static readonly Color KeyColor = Color.FromHex("#555555");
+    private static readonly LinePattern[] TermPatterns = [LinePattern.Dashed, LinePattern.Dotted, LinePattern.DenselyDashed];
+
+    // ScottPlot takes Skia's default family, which can be a serif face (DejaVu Serif on Debian): prefer a sans one.
+    private static readonly string Font =
+        new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica" }.FirstOrDefault(SKFontManager.Default.FontFamilies.Contains) ?? Fonts.Sans;
+
+    public static Color RunColor(int index) => RunColors[index % RunColors.Length];
 
     public static Figure Build(IReadOnlyList<RunCurves> runs)
     {
-        // Each loss term gets one dash style in every run, so the legend can name it once.
+        // Each loss term gets one dash pattern in every run, so the legend can name it once.
         var termNames = runs.SelectMany(r => r.Epochs).SelectMany(e => e.LossTerms.Keys).Distinct().ToList();
-        Dash TermDash(string term) => TermDashes[termNames.IndexOf(term) % TermDashes.Length];
-
-        var lossSeries = new List<Series>();
-        var recallSeries = new List<Series>();
-        var ndcgSeries = new List<Series>();
-        var recallMarkers = new List<Marker>();
-        var ndcgMarkers = new List<Marker>();
-        for (int i = 0; i < runs.Count; i++)
-        {
-            var run = runs[i];
-            var color = Palette.Run(i);
-            // Terms first, so each run's total loss is drawn on top of its own terms.
-            foreach (var term in termNames.Where(t => run.Epochs.Any(e => e.LossTerms.ContainsKey(t))))
-                lossSeries.Add(new Series($"{run.Name} {term}", color, TermDash(term),
-                    run.Epochs.Select(e => new PointD(e.Epoch, e.LossTerms.GetValueOrDefault(term, double.NaN))).ToList()));
-            lossSeries.Add(new Series($"{run.Name} mean loss", color, Dash.Solid, run.Epochs.Select(e => new PointD(e.Epoch, e.MeanLoss)).ToList()));
-            recallSeries.Add(new Series(run.Name, color, Dash.Solid, run.Epochs.Select(e => new PointD(e.Epoch, e.ValidRecall)).ToList()));
-            ndcgSeries.Add(new Series(run.Name, color, Dash.Solid, run.Epochs.Select(e => new PointD(e.Epoch, e.ValidNdcg)).ToList()));
-            if (run.BestValid is { } best)
-            {
-                recallMarkers.Add(new Marker(new PointD(best.Epoch, best.ValidRecall), color));
-                ndcgMarkers.Add(new Marker(new PointD(best.Epoch, best.ValidNdcg), color));
-            }
-        }
+        LinePattern TermPattern(string term) => TermPatterns[termNames.IndexOf(term) % TermPatterns.Length];
 
         // Loss terms can differ by orders of magnitude (BPR near 0.7, regularisation near 0.001): a log axis shows
         // both, but only works when everything drawn is positive.
-        var lossValues = lossSeries.SelectMany(s => s.Points).Select(p => p.Y).Where(double.IsFinite).ToList();
+        var lossValues = runs.SelectMany(r => r.Epochs).SelectMany(e => e.LossTerms.Values.Append(e.MeanLoss)).Where(double.IsFinite).ToList();
         bool log = lossValues.Count > 0 && lossValues.All(v => v > 0);
-        var panels = new List<Panel>
+
+        var loss = Panel(log ? "training loss (log scale)" : "training loss", "loss");
+        var recall = Panel("valid Recall@20", EpochLog.Recall);
+        var ndcg = Panel("valid NDCG@20", EpochLog.Ndcg);
+        if (log) UseLogTicks(loss);
+
+        bool anyBest = false;
+        for (int i = 0; i < runs.Count; i++)
         {
-            new(log ? "training loss (log scale)" : "training loss", "epoch", "loss", log ? AxisScale.Log : AxisScale.Linear, lossSeries, []),
-            new("valid Recall@20", "epoch", "recall@20", AxisScale.Linear, recallSeries, recallMarkers),
-            new("valid NDCG@20", "epoch", "ndcg@20", AxisScale.Linear, ndcgSeries, ndcgMarkers),
+            var run = runs[i];
+            var color = RunColor(i);
+            double Loss(double value) => log ? Math.Log10(value) : value;
+            // Terms first, so each run's total loss is drawn on top of its own terms.
+            foreach (var term in termNames.Where(t => run.Epochs.Any(e => e.LossTerms.ContainsKey(t))))
+                AddSeries(loss, $"{run.Name} {term}", color, TermPattern(term),
+                    run.Epochs.Select(e => (e.Epoch, Loss(e.LossTerms.GetValueOrDefault(term, double.NaN)))));
+            AddSeries(loss, $"{run.Name} mean loss", color, LinePattern.Solid, run.Epochs.Select(e => (e.Epoch, Loss(e.MeanLoss))));
+            AddSeries(recall, run.Name, color, LinePattern.Solid, run.Epochs.Select(e => (e.Epoch, e.ValidRecall)));
+            AddSeries(ndcg, run.Name, color, LinePattern.Solid, run.Epochs.Select(e => (e.Epoch, e.ValidNdcg)));
+            if (run.BestValid is { } best)
+            {
+                anyBest = true;
+                AddBestMarker(recall, best.Epoch, best.ValidRecall, color);
+                AddBestMarker(ndcg, best.Epoch, best.ValidNdcg, color);
+            }
+        }
+        foreach (var panel in new[] { loss, recall, ndcg }.Where(p => !p.GetPlottables<Scatter>().Any()))
+            panel.Add.Annotation("no data", Alignment.MiddleCenter);
+
+        // Legend rows: the runs by colour, then the key to line styles and markers, which is the same in every run.
+        var runItems = runs.Select((r, i) => LineItem(Shorten(r.Name), RunColor(i), LinePattern.Solid));
+        var keyItems = new List<LegendItem> { LineItem("mean loss", KeyColor, LinePattern.Solid) };
+        keyItems.AddRange(termNames.Select(t => LineItem($"loss term {t}", KeyColor, TermPattern(t))));
+        if (anyBest)
+            keyItems.Add(new LegendItem { LabelText = "best valid Recall@20", MarkerShape = MarkerShape.OpenCircle, MarkerSize = MarkerSize, MarkerLineColor = KeyColor, MarkerLineWidth = 1.5f });
+        return new Figure([loss, recall, ndcg], [LegendRow(loss, runItems), LegendRow(loss, keyItems)], Width, PanelsHeight);
+    }
+
+    private static ScottPlot.Plot Panel(string title, string yLabel)
+    {
+        var plot = new ScottPlot.Plot();
+        plot.Font.Set(Font);
+        plot.Title(title, 13);
+        plot.XLabel("epoch", 12);
+        plot.YLabel(yLabel, 12);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        // Series are named for what they are, but the figure has one legend for all panels, below them.
+        plot.HideLegend();
+        return plot;
+    }
+
+    /// <summary>The loss panel plots log10 of each value: ticks at whole decades, labelled with the values themselves.</summary>
+    private static void UseLogTicks(ScottPlot.Plot plot)
+    {
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            IntegerTicksOnly = true,
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            LabelFormatter = exponent => Math.Pow(10, exponent).ToString("G4", CultureInfo.InvariantCulture),
         };
+        plot.Grid.MinorLineWidth = 1;
+    }
 
-        var runItems = runs.Select((r, i) => new LegendItem(Shorten(r.Name), Palette.Run(i), Dash.Solid)).ToList();
-        var keyItems = new List<LegendItem> { new("mean loss", Palette.Key, Dash.Solid) };
-        keyItems.AddRange(termNames.Select(t => new LegendItem($"loss term {t}", Palette.Key, TermDash(t))));
-        if (recallMarkers.Count > 0) keyItems.Add(new LegendItem("best valid Recall@20", Palette.Key, Dash.Solid, LegendSymbol.Dot));
-        var legend = new List<IReadOnlyList<LegendItem>> { runItems, keyItems };
+    /// <summary>Joins the finite points in order; a run of one epoch gets a dot, since a line of one point shows nothing.</summary>
+    private static void AddSeries(ScottPlot.Plot plot, string name, Color color, LinePattern pattern, IEnumerable<(double X, double Y)> points)
+    {
+        var drawn = points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        if (drawn.Count == 0) return;
+        var series = plot.Add.Scatter(drawn.Select(p => p.X).ToArray(), drawn.Select(p => p.Y).ToArray(), color);
+        series.LegendText = name;
+        series.LineWidth = SeriesWidth;
+        series.LinePattern = pattern;
+        series.MarkerSize = drawn.Count == 1 ? 3 * SeriesWidth : 0;
+    }
 
-        // The panels keep their size however many runs there are: the figure grows by what the legend needs.
-        return new Figure(Width, PanelsHeight + ChartPainter.LegendHeight(Width, legend), panels, legend);
+    private static void AddBestMarker(ScottPlot.Plot plot, double epoch, double value, Color color)
+    {
+        var marker = plot.Add.Marker(epoch, value, MarkerShape.OpenCircle, MarkerSize, color);
+        marker.MarkerLineWidth = 1.5f;
+    }
+
+    private static LegendItem LineItem(string label, Color color, LinePattern pattern) =>
+        new() { LabelText = label, LineColor = color, LineWidth = SeriesWidth + 0.4f, LinePattern = pattern };
+
+    /// <summary>A borderless legend of fixed items, laid out in rows that wrap at the figure's width.</summary>
+    private static Legend LegendRow(ScottPlot.Plot owner, IEnumerable<LegendItem> items)
+    {
+        var legend = new Legend(owner)
+        {
+            DisplayPlottableLegendItems = false,
+            Orientation = Orientation.Horizontal,
+            TightHorizontalWrapping = true,
+            SymbolWidth = 30,
+            FontName = Font,
+            FontSize = 12,
+            OutlineColor = Colors.Transparent,
+            ShadowColor = Colors.Transparent,
+            BackgroundColor = Colors.Transparent,
+        };
+        legend.ManualItems.AddRange(items);
+        return legend;
     }
 
     /// <summary>Keeps the end of a very long name, where runs usually differ, so one name cannot outgrow the figure.</summary>

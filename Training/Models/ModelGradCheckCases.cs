@@ -8,7 +8,8 @@ namespace Engine.Training.Models;
 /// <summary>
 /// Gradient checks of every model loss on a tiny problem in float64, with every parameter as an input: SEA with its
 /// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone), LightGCN,
-/// AlignRec, and DRepMRec in its default and its alternative gate, combination and frozen features.
+/// FREEDOM (on a pruned graph with the modality terms, and on the full graph without them), AlignRec, and DRepMRec
+/// in its default and its alternative gate, combination and frozen features.
 /// </summary>
 public static class ModelGradCheckCases
 {
@@ -16,9 +17,6 @@ public static class ModelGradCheckCases
 
     /// <summary>The configured batch size the tiny two-line models divide their L2 penalty by (the batch has 4 rows).</summary>
     public const int TinyBatchSize = 8;
-
-    private static readonly int[] PairUsers = [0, 0, 1, 2, 2, 3, 4, 4];
-    private static readonly int[] PairItems = [0, 1, 2, 1, 3, 4, 5, 0];
 
     public static IReadOnlyList<GradCheckCase> All { get; } =
     [
@@ -28,6 +26,8 @@ public static class ModelGradCheckCases
         Sea("sea_backbone_alpha_beta_0", new SeaOptions { Alpha = 0, Beta = 0 }),
         LightGcn("lightgcn_loss", RegForm.Squared),
         LightGcn("lightgcn_loss_mmrec_norm_penalty", RegForm.Norm),
+        Freedom("freedom_loss", new FreedomOptions { EdgeDropout = 0.5, RegWeight = 0.5, KnnK = 2 }),
+        Freedom("freedom_loss_full_graph_lambda_0", new FreedomOptions { EdgeDropout = 0, RegWeight = 0, KnnK = 2 }),
         new("alignrec_loss", (backend, rng) =>
         {
             var model = TinyAlignRec(backend, rng);
@@ -71,6 +71,16 @@ public static class ModelGradCheckCases
         return new GradCheckProblem(model.Parameters, () => model.Loss(batch));
     });
 
+    /// <summary>FREEDOM at width 3; the epoch's pruned graph is drawn once, so every evaluation sees the same one.</summary>
+    private static GradCheckCase Freedom(string name, FreedomOptions options) => new(name, (backend, rng) =>
+    {
+        var (_, image, text, batch) = TinyProblem(backend, rng);
+        var itemGraph = ItemKnnGraph.Build(backend, [(image, options.ImageWeight), (text, 1 - options.ImageWeight)], options.KnnK, DType.Float64, null, out _);
+        var model = new Freedom(backend, Users, Items, TinyPairs, itemGraph, image, text, options, layers: 2, rng, dimension: 3, DType.Float64);
+        model.BeforeEpoch(1);
+        return new GradCheckProblem(model.Parameters, () => model.Loss(batch));
+    });
+
     /// <summary>SEA.md's architecture at toy widths, with α and β large enough that every term shows in the gradient.</summary>
     public static SeaOptions Tiny(SeaOptions o) => o with
     {
@@ -101,10 +111,14 @@ public static class ModelGradCheckCases
 
     private static TrainingBatch TinyBatch => new([0, 2, 3, 4], [1, 3, 4, 5], [2, 0, 1, 3]);
 
+    /// <summary>The tiny problem's training pairs.</summary>
+    public static InteractionSet TinyPairs => new([0, 0, 1, 2, 2, 3, 4, 4], [0, 1, 2, 1, 3, 4, 5, 0]);
+
     /// <summary>Five users, six items, a few interactions, random image (8 wide) and text (6 wide) features.</summary>
     public static (CsrMatrix Adjacency, FeatureMatrix Image, FeatureMatrix Text, TrainingBatch Batch) TinyProblem(Backend backend, Rng rng)
     {
-        var adjacency = InteractionGraph.NormalizedAdjacency(backend, Users, Items, PairUsers, PairItems, DType.Float64);
+        var pairs = TinyPairs;
+        var adjacency = InteractionGraph.NormalizedAdjacency(backend, Users, Items, pairs.Users, pairs.Items, DType.Float64);
         var image = new FeatureMatrix(Items, 8, Array.ConvertAll(rng.NormalArray(Items * 8, 0, 1), v => (float)v));
         var text = new FeatureMatrix(Items, 6, Array.ConvertAll(rng.NormalArray(Items * 6, 0, 1), v => (float)v));
         return (adjacency, image, text, TinyBatch);
@@ -112,5 +126,5 @@ public static class ModelGradCheckCases
 
     /// <summary>R, the user–item block of <see cref="TinyProblem"/>'s adjacency.</summary>
     public static CsrMatrix TinyUserItemBlock(Backend backend) =>
-        InteractionGraph.UserItemBlock(backend, Users, Items, PairUsers, PairItems, DType.Float64);
+        InteractionGraph.UserItemBlock(backend, Users, Items, TinyPairs.Users, TinyPairs.Items, DType.Float64);
 }

@@ -52,6 +52,14 @@ public abstract class RecommenderModel : IDisposable
             visitor.Tensor(p.Name ?? throw new InvalidOperationException($"{Name} has a parameter without a name: it cannot be checkpointed"), p.Value);
     }
 
+    /// <summary>
+    /// Runs before epoch <paramref name="epoch"/>'s first batch (epochs count from 1), also the first epoch after a
+    /// resume: FREEDOM draws its pruned graph here. State it draws from must be in <see cref="VisitState"/>.
+    /// </summary>
+    public virtual void BeforeEpoch(int epoch)
+    {
+    }
+
     /// <summary>Runs after the loss's backward and before the optimiser step (SEA trains its CLUB network here).</summary>
     public virtual void AfterBackward(TrainingBatch batch)
     {

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Engine.Training;
 using Engine.Training.Data;
-using Spectre.Console;
 
 namespace Engine.Cli.Tests;
 
@@ -32,25 +31,7 @@ public sealed class RunCommandTests : IDisposable
             for (int r = 0; r < set.Count; r++) w.Write($"{set.Users[r]}\t{set.Items[r]}\t{label}\n");
     }
 
-    /// <summary>Runs <c>sea args…</c>; returns the exit code and everything written to stdout and stderr.</summary>
-    private static (int Exit, string Output) Sea(params string[] args)
-    {
-        var writer = new StringWriter();
-        var (stdout, stderr, ansi) = (Console.Out, Console.Error, AnsiConsole.Console);
-        Console.SetOut(writer);
-        Console.SetError(writer);
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No });
-        try
-        {
-            return (SeaCli.Run(args), writer.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-            AnsiConsole.Console = ansi;
-        }
-    }
+    private static (int Exit, string Output) Sea(params string[] args) => InProcess.Sea(args);
 
     private string Train(string name, params string[] extra)
     {

@@ -32,6 +32,45 @@ public class SeedsAndCompareTests
     }
 
     [Fact]
+    public void Compare_of_several_runs_writes_one_row_per_run_against_the_first()
+    {
+        var folder = Directory.CreateTempSubdirectory("sea-compare-").FullName;
+        try
+        {
+            string Write(string name, string model, params (ulong Seed, double Recall, int Best)[] runs)
+            {
+                Directory.CreateDirectory(Path.Combine(folder, name));
+                var path = Path.Combine(folder, name, "metrics.json");
+                File.WriteAllText(path, JsonSerializer.Serialize(new
+                {
+                    runs = runs.Select(r => new Dictionary<string, object>
+                    {
+                        ["model"] = model, ["seed"] = r.Seed, ["best_epoch"] = r.Best, ["epochs_run"] = 10, ["train_seconds_per_epoch"] = 2.5,
+                        ["test"] = new Dictionary<string, double> { ["recall@20"] = r.Recall, ["ndcg@20"] = r.Recall / 2 },
+                    }),
+                }));
+                return path;
+            }
+            var first = Write("sea", "sea", (1, 0.1, 3), (2, 0.2, 4), (3, 0.3, 5));
+            var second = Write("vbpr", "vbpr", (1, 0.2, 6), (2, 0.25, 7), (3, 0.45, 8));
+            var third = Write("freedom", "freedom", (1, 0.1, 2), (2, 0.2, 2), (3, 0.3, 2));
+            var markdown = Path.Combine(folder, "table.md");
+            var (exit, output) = InProcess.Sea("compare", first, second, third, "--markdown", markdown);
+            Assert.True(exit == CliErrors.Ok, output);
+            var lines = File.ReadAllLines(markdown);
+            Assert.Equal(5, lines.Length); // header, rule, three runs
+            Assert.Equal("| sea | sea | 1,2,3 | 0.2000 ± 0.1000 | 0.1000 ± 0.0500 | — | — | 3 (10), 4 (10), 5 (10) | 2.50 |", lines[2]);
+            // B − A = [0.1, 0.05, 0.15]: p = 1 − t/sqrt(2 + t²) with t = 2√3 (the closed form above) ≈ 0.074.
+            Assert.StartsWith("| vbpr | vbpr | 1,2,3 | 0.3000 ± 0.1323 | 0.1500 ± 0.0661 | +0.1000 (0.074) |", lines[3]);
+            Assert.Contains("| +0.0000 (", lines[4]);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Seeds_run_each_seed_and_summarise_mean_and_std()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"sea-seeds-{Guid.NewGuid():N}");

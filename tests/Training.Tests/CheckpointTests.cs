@@ -15,7 +15,7 @@ public sealed class CheckpointTests : IDisposable
 {
     private static readonly Dataset Small = SyntheticInteractions.Generate(users: 300, items: 150, groups: 6, seed: 5);
 
-    /// <summary>Small with semi-synthetic features, for SEA, AlignRec and DRepMRec.</summary>
+    /// <summary>Small with semi-synthetic features, for SEA, FREEDOM, AlignRec and DRepMRec.</summary>
     internal static readonly Dataset SmallWithFeatures = WithFeatures(Small);
 
     private readonly string folder = Path.Combine(Path.GetTempPath(), $"sea-ckpt-{Guid.NewGuid():N}");
@@ -37,6 +37,10 @@ public sealed class CheckpointTests : IDisposable
 
     private static RunConfig SeaConfig(int epochs = 4) =>
         new() { Model = "sea", Layers = 1, LearningRate = 1e-3, Epochs = epochs, Batch = 512, Patience = 50, Seed = 7, Sea = new SeaOptions { ClubSteps = 3, KnnK = 5 } };
+
+    /// <summary>FREEDOM with λ > 0, so the feature copies and projections train (and their optimiser state matters).</summary>
+    private static RunConfig FreedomConfig(int epochs = 4) =>
+        new() { Model = "freedom", LearningRate = 1e-3, Epochs = epochs, Batch = 512, Patience = 50, Seed = 7, Freedom = new FreedomOptions { RegWeight = 1e-3, KnnK = 5 } };
 
     /// <summary>AlignRec or DRepMRec with a learning rate that moves them visibly in a few epochs.</summary>
     private static RunConfig TwoLineConfig(string model, int epochs = 4) =>
@@ -61,7 +65,7 @@ public sealed class CheckpointTests : IDisposable
 
     public static TheoryData<string, int, int> KillPoints => new()
     {
-        { "lightgcn", 1, 1 }, { "lightgcn", 3, 1 }, { "lightgcn", 5, 1 }, { "sea", 1, 1 }, { "sea", 3, 1 },
+        { "lightgcn", 1, 1 }, { "lightgcn", 3, 1 }, { "lightgcn", 5, 1 }, { "sea", 1, 1 }, { "sea", 3, 1 }, { "freedom", 1, 1 }, { "freedom", 3, 1 },
         { "lightgcn", 5, 4 }, // checkpoints every 4 epochs (and at improvements): the resumed run repeats the epochs since
         { "alignrec", 1, 1 }, { "alignrec", 3, 1 }, { "drepmrec", 2, 1 },
     };
@@ -70,7 +74,7 @@ public sealed class CheckpointTests : IDisposable
     [MemberData(nameof(KillPoints))]
     public void A_run_killed_after_an_epoch_and_resumed_ends_exactly_as_the_uninterrupted_run(string model, int killedAfter, int checkpointEvery)
     {
-        var config = model switch { "sea" => SeaConfig(), "lightgcn" => LightGcnConfig(), _ => TwoLineConfig(model) };
+        var config = model switch { "sea" => SeaConfig(), "freedom" => FreedomConfig(), "lightgcn" => LightGcnConfig(), _ => TwoLineConfig(model) };
         var data = model == "lightgcn" ? Small : SmallWithFeatures;
         TrainingResult straight;
         using (var run = Recommender.Create(config, data: data)) straight = run.Train(Run("straight"), cancel: Ct);

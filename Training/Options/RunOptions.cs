@@ -1,0 +1,114 @@
+using Engine.Training.Models;
+
+namespace Engine.Training.Options;
+
+/// <summary>
+/// The one table of training options. Each entry's name is both <c>sea train --NAME</c> and a configuration-file key
+/// (where <c>_</c> may stand for <c>-</c>); its range is checked wherever a value comes from.
+/// </summary>
+public static class RunOptions
+{
+    private static readonly string[] Sea = ["sea"];
+    private static readonly string[] Propagating = ["sea", "lightgcn", "freedom"];
+    private static readonly string[] LightGcn = ["lightgcn"];
+
+    public static IReadOnlyList<RunOption> All { get; } =
+    [
+        new RunOption<string>("model", "the model to train", string.Join("|", RunConfig.Models), (given, text) => OptionValues.Choice(given, text, RunConfig.Models),
+            c => c.Model, (c, v) => c with { Model = v }, v => v, defaultFor: _ => new RunConfig().Model),
+        new RunOption<string?>("data", "a MMRec dataset folder", "PATH", (_, text) => text, c => c.Data, (c, v) => c with { Data = v }, v => v,
+            defaultFor: _ => "the built-in synthetic dataset with semi-synthetic features"),
+        Int("epochs", "at most this many epochs", ValidRange.AtLeast(1), c => c.Epochs, (c, v) => c with { Epochs = v },
+            resumeMayChange: true, defaultFor: _ => "1000 (10 on the built-in dataset)"),
+        Int("patience", "early stopping: epochs without a better valid Recall@20 before stopping", ValidRange.NonNegative,
+            c => c.Patience, (c, v) => c with { Patience = v }, resumeMayChange: true, defaultFor: m => RunConfig.DefaultsOf(m).Patience.ToString()),
+        Real("lr", "Adam's learning rate", ValidRange.Positive, c => c.LearningRate, (c, v) => c with { LearningRate = v },
+            defaultFor: m => RunOption.Format(RunConfig.DefaultsOf(m).LearningRate)),
+        Real("lr-factor", "learning-rate schedule (MMRec's): lr · factor^(epoch/step); 1 keeps it constant", ValidRange.Positive,
+            c => c.LearningRateFactor, (c, v) => c with { LearningRateFactor = v }, defaultFor: m => RunOption.Format(RunConfig.DefaultsOf(m).LearningRateFactor)),
+        Int("lr-step", "epochs per factor of the learning-rate schedule", ValidRange.AtLeast(1), c => c.LearningRateStep, (c, v) => c with { LearningRateStep = v }),
+        Int("batch", "training pairs per batch", ValidRange.AtLeast(1), c => c.Batch, (c, v) => c with { Batch = v }),
+        new RunOption<ulong>("seed", "seed of initialisation and sampling", "N", OptionValues.Seed, c => c.Seed, (c, v) => c with { Seed = v }, v => v.ToString()),
+        Int("layers", "propagation layers over the user–item graph", ValidRange.Between(0, 16), c => c.Layers, (c, v) => c with { Layers = v }, Propagating),
+        Int("dimension", "embedding width", ValidRange.AtLeast(1), c => c.Dimension, (c, v) => c with { Dimension = v }, Propagating),
+        Real("reg", "the model's reg_weight (MMRec's name): LightGCN's embedding penalty; FREEDOM's λ, the weight of its two modality BPR terms",
+            ValidRange.NonNegative,
+            For("lightgcn", c => c.Reg, (c, v) => c with { Reg = v }),
+            For("freedom", c => c.Freedom.RegWeight, (c, v) => c with { Freedom = c.Freedom with { RegWeight = v } })),
+        Real("edge-dropout", "FREEDOM: share of training edges pruned (degree-sensitively) before every epoch; 0 trains on the full graph",
+            ValidRange.Between(0, 1) with { MaxOpen = true }, For("freedom", c => c.Freedom.EdgeDropout, (c, v) => c with { Freedom = c.Freedom with { EdgeDropout = v } })),
+        Enum("reg-form", "LightGCN's penalty: squared (EVAL.md) or norm (MMRec's code)", c => c.RegForm, (c, v) => c with { RegForm = v }, LightGcn),
+        Real("alpha", "SEA: weight of the SoloSim alignment (InfoNCE)", ValidRange.NonNegative, c => c.Sea.Alpha, (c, v) => c with { Sea = c.Sea with { Alpha = v } }, Sea),
+        Real("beta", "SEA: weight of the distancing term (β/2 per modality)", ValidRange.NonNegative, c => c.Sea.Beta, (c, v) => c with { Sea = c.Sea with { Beta = v } }, Sea),
+        Real("tau", "SEA: InfoNCE temperature", ValidRange.Between(1e-3, 100), c => c.Sea.Temperature, (c, v) => c with { Sea = c.Sea with { Temperature = v } }, Sea),
+        Int("knn-k", "neighbours per item in the item–item graph (at most the item count)", ValidRange.AtLeast(1),
+            For("sea", c => c.Sea.KnnK, (c, v) => c with { Sea = c.Sea with { KnnK = v } }),
+            For("freedom", c => c.Freedom.KnnK, (c, v) => c with { Freedom = c.Freedom with { KnnK = v } })),
+        Real("image-weight", "weight of the image kNN graph in the item–item graph (text gets 1 − w)", ValidRange.Fraction,
+            For("sea", c => c.Sea.ImageWeight, (c, v) => c with { Sea = c.Sea with { ImageWeight = v } }),
+            For("freedom", c => c.Freedom.ImageWeight, (c, v) => c with { Freedom = c.Freedom with { ImageWeight = v } })),
+        Enum("club-pairing", "SEA: the pairs the CLUB network is fitted on: released (cross-modal) or paper (generic → unique)",
+            c => c.Sea.ClubPairing, (c, v) => c with { Sea = c.Sea with { ClubPairing = v } }, Sea),
+        Enum("distance", "SEA: distancing between generic and unique halves: club or l2", c => c.Sea.Distance, (c, v) => c with { Sea = c.Sea with { Distance = v } }, Sea),
+        Int("club-steps", "SEA: Adam steps of the CLUB network per batch", ValidRange.Between(0, 10_000),
+            c => c.Sea.ClubSteps, (c, v) => c with { Sea = c.Sea with { ClubSteps = v } }, Sea),
+        Enum("eval-embeddings", "SEA: rank with a fresh forward (recompute) or the last training forward (last-forward, as the released code)",
+            c => c.Sea.EvalEmbeddings, (c, v) => c with { Sea = c.Sea with { EvalEmbeddings = v } }, Sea),
+        Bool("reassociate", "SEA: compute the first layers reassociated (fast); false computes them as written, for checking",
+            c => c.Sea.Reassociate, (c, v) => c with { Sea = c.Sea with { Reassociate = v } }, Sea),
+    ];
+
+    /// <summary>The entry for a name as typed on a command line or in a file (any case, <c>_</c> for <c>-</c>, leading dashes allowed).</summary>
+    public static RunOption? Find(string name)
+    {
+        string key = name.Trim().TrimStart('-').ToLowerInvariant().Replace('_', '-');
+        return All.FirstOrDefault(o => o.Name == key);
+    }
+
+    /// <summary>Options in the order to apply them: the model first, as which model a run trains decides what its other options mean.</summary>
+    public static IEnumerable<T> ModelFirst<T>(IEnumerable<T> entries, Func<T, string> name) =>
+        entries.OrderBy(e => Find(name(e))?.Name == "model" ? 0 : 1);
+
+    /// <summary>Refuses the first value in <paramref name="config"/> outside its option's range, naming the option.</summary>
+    public static void Check(RunConfig config)
+    {
+        foreach (var option in All) option.Check(config);
+    }
+
+    private static RunOption<int> Int(string name, string help, ValidRange range, Func<RunConfig, int> get, Func<RunConfig, int, RunConfig> set,
+        IReadOnlyList<string>? models = null, bool resumeMayChange = false, Func<string, string>? defaultFor = null) =>
+        new(name, help, range.Hint("N"), (given, text) => OptionValues.Int(given, text, range), get, set, v => v.ToString(), models, resumeMayChange, defaultFor);
+
+    private static RunOption<int?> Int(string name, string help, ValidRange range, Func<RunConfig, int?> get, Func<RunConfig, int?, RunConfig> set,
+        IReadOnlyList<string>? models = null, bool resumeMayChange = false, Func<string, string>? defaultFor = null) =>
+        new(name, help, range.Hint("N"), (given, text) => OptionValues.Int(given, text, range), get, set, v => v?.ToString(), models, resumeMayChange, defaultFor);
+
+    private static RunOption<double> Real(string name, string help, ValidRange range, Func<RunConfig, double> get, Func<RunConfig, double, RunConfig> set,
+        IReadOnlyList<string>? models = null, Func<string, string>? defaultFor = null) =>
+        new(name, help, range.Hint("X"), (given, text) => OptionValues.Real(given, text, range), get, set, RunOption.Format, models, defaultFor: defaultFor);
+
+    private static RunOption<double?> Real(string name, string help, ValidRange range, Func<RunConfig, double?> get, Func<RunConfig, double?, RunConfig> set,
+        IReadOnlyList<string>? models = null, Func<string, string>? defaultFor = null) =>
+        new(name, help, range.Hint("X"), (given, text) => OptionValues.Real(given, text, range), get, set, v => v is { } x ? RunOption.Format(x) : null, models, defaultFor: defaultFor);
+
+    /// <summary>Where one model keeps an option's value: options that several models read map to each model's own field.</summary>
+    private sealed record Field<T>(string Model, Func<RunConfig, T> Get, Func<RunConfig, T, RunConfig> Set);
+
+    private static Field<T> For<T>(string model, Func<RunConfig, T> get, Func<RunConfig, T, RunConfig> set) => new(model, get, set);
+
+    private static Field<T> Of<T>(RunConfig c, Field<T>[] fields) =>
+        fields.FirstOrDefault(f => f.Model == c.Model) ?? throw new ArgumentException($"{c.Model} has no such option");
+
+    private static RunOption<int> Int(string name, string help, ValidRange range, params Field<int>[] fields) =>
+        Int(name, help, range, c => Of(c, fields).Get(c), (c, v) => Of(c, fields).Set(c, v), fields.Select(f => f.Model).ToArray());
+
+    private static RunOption<double> Real(string name, string help, ValidRange range, params Field<double>[] fields) =>
+        Real(name, help, range, c => Of(c, fields).Get(c), (c, v) => Of(c, fields).Set(c, v), fields.Select(f => f.Model).ToArray());
+
+    private static RunOption<bool> Bool(string name, string help, Func<RunConfig, bool> get, Func<RunConfig, bool, RunConfig> set, IReadOnlyList<string>? models = null) =>
+        new(name, help, "true|false", OptionValues.Bool, get, set, v => v ? "true" : "false", models);
+
+    private static RunOption<T> Enum<T>(string name, string help, Func<RunConfig, T> get, Func<RunConfig, T, RunConfig> set, IReadOnlyList<string>? models = null)
+        where T : struct, System.Enum =>
+        new(name, help, string.Join("|", OptionValues.Names<T>()), OptionValues.Enum<T>, get, set, OptionValues.Name, models);
+}
