@@ -9,8 +9,10 @@ namespace Engine.Training.Options;
 public static class RunOptions
 {
     private static readonly string[] Sea = ["sea"];
-    private static readonly string[] Propagating = ["sea", "lightgcn", "freedom"];
+    private static readonly string[] Propagating = ["sea", "lightgcn", "freedom", "alignrec", "drepmrec"];
     private static readonly string[] LightGcn = ["lightgcn"];
+    private static readonly string[] AlignRec = ["alignrec"];
+    private static readonly string[] DRepMRec = ["drepmrec"];
 
     public static IReadOnlyList<RunOption> All { get; } =
     [
@@ -18,6 +20,9 @@ public static class RunOptions
             c => c.Model, (c, v) => c with { Model = v }, v => v, defaultFor: _ => new RunConfig().Model),
         new RunOption<string?>("data", "a MMRec dataset folder", "PATH", (_, text) => text, c => c.Data, (c, v) => c with { Data = v }, v => v,
             defaultFor: _ => "the built-in synthetic dataset with semi-synthetic features"),
+        new RunOption<string?>("mm-features", "AlignRec: a .npy of fused multimodal item features (one row per item, any width) in place of the dataset's mm_feat.npy",
+            "PATH", (_, text) => text, c => c.MultimodalFeatures, (c, v) => c with { MultimodalFeatures = v }, v => v, AlignRec,
+            defaultFor: _ => "the dataset's mm_feat.npy"),
         Int("epochs", "at most this many epochs", ValidRange.AtLeast(1), c => c.Epochs, (c, v) => c with { Epochs = v },
             resumeMayChange: true, defaultFor: _ => "1000 (10 on the built-in dataset)"),
         Int("patience", "early stopping: epochs without a better valid Recall@20 before stopping", ValidRange.NonNegative,
@@ -31,19 +36,27 @@ public static class RunOptions
         new RunOption<ulong>("seed", "seed of initialisation and sampling", "N", OptionValues.Seed, c => c.Seed, (c, v) => c with { Seed = v }, v => v.ToString()),
         Int("layers", "propagation layers over the user–item graph", ValidRange.Between(0, 16), c => c.Layers, (c, v) => c with { Layers = v }, Propagating),
         Int("dimension", "embedding width", ValidRange.AtLeast(1), c => c.Dimension, (c, v) => c with { Dimension = v }, Propagating),
-        Real("reg", "the model's reg_weight (MMRec's name): LightGCN's embedding penalty; FREEDOM's λ, the weight of its two modality BPR terms",
+        Real("reg", "the model's reg_weight (MMRec's name): LightGCN's embedding penalty; FREEDOM's λ, the weight of its two modality BPR terms; " +
+            "AlignRec's and DRepMRec's L2 penalty on the batch's final embeddings",
             ValidRange.NonNegative,
             For("lightgcn", c => c.Reg, (c, v) => c with { Reg = v }),
-            For("freedom", c => c.Freedom.RegWeight, (c, v) => c with { Freedom = c.Freedom with { RegWeight = v } })),
+            For("freedom", c => c.Freedom.RegWeight, (c, v) => c with { Freedom = c.Freedom with { RegWeight = v } }),
+            For("alignrec", c => c.AlignRec.RegWeight, (c, v) => c with { AlignRec = c.AlignRec with { RegWeight = v } }),
+            For("drepmrec", c => c.DRepMRec.RegWeight, (c, v) => c with { DRepMRec = c.DRepMRec with { RegWeight = v } })),
         Real("edge-dropout", "FREEDOM: share of training edges pruned (degree-sensitively) before every epoch; 0 trains on the full graph",
             ValidRange.Between(0, 1) with { MaxOpen = true }, For("freedom", c => c.Freedom.EdgeDropout, (c, v) => c with { Freedom = c.Freedom with { EdgeDropout = v } })),
         Enum("reg-form", "LightGCN's penalty: squared (EVAL.md) or norm (MMRec's code)", c => c.RegForm, (c, v) => c with { RegForm = v }, LightGcn),
         Real("alpha", "SEA: weight of the SoloSim alignment (InfoNCE)", ValidRange.NonNegative, c => c.Sea.Alpha, (c, v) => c with { Sea = c.Sea with { Alpha = v } }, Sea),
         Real("beta", "SEA: weight of the distancing term (β/2 per modality)", ValidRange.NonNegative, c => c.Sea.Beta, (c, v) => c with { Sea = c.Sea with { Beta = v } }, Sea),
-        Real("tau", "SEA: InfoNCE temperature", ValidRange.Between(1e-3, 100), c => c.Sea.Temperature, (c, v) => c with { Sea = c.Sea with { Temperature = v } }, Sea),
+        Real("tau", "InfoNCE temperature (SEA's SoloSim; AlignRec's and DRepMRec's in-batch alignments)", ValidRange.Between(1e-3, 100),
+            For("sea", c => c.Sea.Temperature, (c, v) => c with { Sea = c.Sea with { Temperature = v } }),
+            For("alignrec", c => c.AlignRec.Temperature, (c, v) => c with { AlignRec = c.AlignRec with { Temperature = v } }),
+            For("drepmrec", c => c.DRepMRec.Temperature, (c, v) => c with { DRepMRec = c.DRepMRec with { Temperature = v } })),
         Int("knn-k", "neighbours per item in the item–item graph (at most the item count)", ValidRange.AtLeast(1),
             For("sea", c => c.Sea.KnnK, (c, v) => c with { Sea = c.Sea with { KnnK = v } }),
-            For("freedom", c => c.Freedom.KnnK, (c, v) => c with { Freedom = c.Freedom with { KnnK = v } })),
+            For("freedom", c => c.Freedom.KnnK, (c, v) => c with { Freedom = c.Freedom with { KnnK = v } }),
+            For("alignrec", c => c.AlignRec.KnnK, (c, v) => c with { AlignRec = c.AlignRec with { KnnK = v } }),
+            For("drepmrec", c => c.DRepMRec.KnnK, (c, v) => c with { DRepMRec = c.DRepMRec with { KnnK = v } })),
         Real("image-weight", "weight of the image kNN graph in the item–item graph (text gets 1 − w)", ValidRange.Fraction,
             For("sea", c => c.Sea.ImageWeight, (c, v) => c with { Sea = c.Sea with { ImageWeight = v } }),
             For("freedom", c => c.Freedom.ImageWeight, (c, v) => c with { Freedom = c.Freedom with { ImageWeight = v } })),
@@ -56,6 +69,24 @@ public static class RunOptions
             c => c.Sea.EvalEmbeddings, (c, v) => c with { Sea = c.Sea with { EvalEmbeddings = v } }, Sea),
         Bool("reassociate", "SEA: compute the first layers reassociated (fast); false computes them as written, for checking",
             c => c.Sea.Reassociate, (c, v) => c with { Sea = c.Sea with { Reassociate = v } }, Sea),
+        Real("cl-weight", "AlignRec: λ_cl, weight of the in-batch InfoNCE between its modal and behaviour embeddings", ValidRange.NonNegative,
+            c => c.AlignRec.ContrastWeight, (c, v) => c with { AlignRec = c.AlignRec with { ContrastWeight = v } }, AlignRec),
+        Real("uia-weight", "AlignRec: weight of the user–item alignment 1 − mean cos(user, positive item)", ValidRange.NonNegative,
+            c => c.AlignRec.UserItemAlignmentWeight, (c, v) => c with { AlignRec = c.AlignRec with { UserItemAlignmentWeight = v } }, AlignRec),
+        Real("sim-weight", "weight of the similarity term ‖H Hᵀ − C‖_F / B keeping modal embeddings near the original features' cosines (AlignRec's λ_sim, DRepMRec's λ_S)",
+            ValidRange.NonNegative,
+            For("alignrec", c => c.AlignRec.SimilarityWeight, (c, v) => c with { AlignRec = c.AlignRec with { SimilarityWeight = v } }),
+            For("drepmrec", c => c.DRepMRec.SimilarityWeight, (c, v) => c with { DRepMRec = c.DRepMRec with { SimilarityWeight = v } })),
+        Real("intra-weight", "DRepMRec: λ_intra, weight of the InfoNCE of the same user or item across the behaviour and modal lines", ValidRange.NonNegative,
+            c => c.DRepMRec.IntraWeight, (c, v) => c with { DRepMRec = c.DRepMRec with { IntraWeight = v } }, DRepMRec),
+        Real("inter-weight", "DRepMRec: λ_inter, weight of the InfoNCE of users against their positive items across the lines", ValidRange.NonNegative,
+            c => c.DRepMRec.InterWeight, (c, v) => c with { DRepMRec = c.DRepMRec with { InterWeight = v } }, DRepMRec),
+        Enum("gate", "DRepMRec: the modal filter gate: self (X ⊙ σ(G·X)) or purifier (AlignRec's E_i ⊙ σ(G·X))",
+            c => c.DRepMRec.Gate, (c, v) => c with { DRepMRec = c.DRepMRec with { Gate = v } }, DRepMRec),
+        Enum("combine", "DRepMRec: how the modalities' modal embeddings are combined: mean or sum",
+            c => c.DRepMRec.Combine, (c, v) => c with { DRepMRec = c.DRepMRec with { Combine = v } }, DRepMRec),
+        Bool("train-features", "DRepMRec: train the copies of the image and text features (false keeps them constant)",
+            c => c.DRepMRec.TrainFeatures, (c, v) => c with { DRepMRec = c.DRepMRec with { TrainFeatures = v } }, DRepMRec),
     ];
 
     /// <summary>The entry for a name as typed on a command line or in a file (any case, <c>_</c> for <c>-</c>, leading dashes allowed).</summary>
