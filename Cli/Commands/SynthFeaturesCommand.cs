@@ -7,8 +7,8 @@ using Engine.Training.Data;
 namespace Engine.Cli;
 
 /// <summary>
-/// <c>sea synth-features --data DIR --out DIR</c>: semi-synthetic image, text and fused multimodal features with a planted
-/// generic/unique structure, derived from a real dataset's training pairs only, written with a copy of its .inter
+/// <c>sea synth-features --data DIR --out DIR</c>: semi-synthetic image, text and fused multimodal features with a
+/// planted generic/unique structure, derived from a real dataset's training pairs only, written with a copy of its .inter
 /// into a new folder (never into the dataset's own folder nor into shared/data).
 /// </summary>
 internal static class SynthFeaturesCommand

@@ -5,8 +5,9 @@ using Engine.Training.Data;
 namespace Engine.Training.Checkpoints;
 
 /// <summary>
-/// A short hash of what a model was trained on: user and item counts, every split's pairs, and (for models that read
-/// them) the image and text feature matrices and (for models that read it) the multimodal one. A checkpoint records it so that it is never applied to another dataset.
+/// A short hash of what a model was trained on: user and item counts, every split's pairs, and the feature matrices
+/// the model reads (image and text, the multimodal one, or none). A checkpoint records it so that it is never applied
+/// to another dataset.
 /// </summary>
 public static class DatasetFingerprint
 {

@@ -85,8 +85,8 @@ public sealed record SynthesizedFeatures(FeatureMatrix Image, FeatureMatrix Text
 /// carries the next <c>UniqueRank</c> and the text the <c>UniqueRank</c> after those, so each modality holds
 /// information the other lacks. Each modality's factors go through its own fixed seeded Gaussian map to the
 /// feature width, plus Gaussian noise. The fused multimodal features (for AlignRec) carry all the factors, generic
-/// and both unique parts, through a third map, as a fused image + text encoder would. Deterministic for a seed, on any machine and thread count, and independent of
-/// the order of the training pairs.
+/// and both unique parts, through a third map, as a fused image + text encoder would. Deterministic for a seed, on
+/// any machine and thread count, and independent of the order of the training pairs.
 /// </summary>
 public static class FeatureSynthesizer
 {
@@ -107,7 +107,10 @@ public static class FeatureSynthesizer
     };
 
     // Independent random streams, all derived from the seed.
-    private enum RandomStream : ulong { SvdStart = 1, ImageMap = 2, TextMap = 3, ImageNoise = 4, TextNoise = 5, MultimodalMap = 6, MultimodalNoise = 7 }
+    private enum RandomStream : ulong
+    {
+        SvdStart = 1, ImageMap = 2, TextMap = 3, ImageNoise = 4, TextNoise = 5, MultimodalMap = 6, MultimodalNoise = 7,
+    }
 
     /// <summary>
     /// Derives features for <paramref name="items"/> items from <paramref name="train"/> (the x_label 0 pairs).

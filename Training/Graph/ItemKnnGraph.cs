@@ -55,8 +55,9 @@ public static class ItemKnnGraph
     /// <summary>
     /// S_cos of LATTICE, MGCN and AlignRec, G4: each item's k nearest items with their cosine c_ij as the value,
     /// normalised as c_ij / sqrt(deg_i · deg_j) where deg is the sum of a row's kept cosines. deg_j is item j's own
-    /// row sum (not a column sum), so S_cos is not symmetric in general. A row sum ≤ 0 gives its entries 0 (AlignRec
-    /// zeroes the infinity of a zero sum; a negative sum cannot occur while the item itself, at cosine 1, is kept).
+    /// row sum (not a column sum), so S_cos is not symmetric in general. A row sum ≤ 0 gives its entries 0: AlignRec
+    /// zeroes the infinity of a zero sum (an all-zero feature row); a negative sum, which needs the kept cosines to
+    /// be mostly negative (a handful of items), would be NaN there.
     /// </summary>
     public static CsrMatrix BuildCosine(Backend backend, FeatureMatrix features, int k, DType dtype, string? cacheFolder, out bool fromCache)
     {

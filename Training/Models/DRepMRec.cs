@@ -41,14 +41,14 @@ public sealed class DRepMRec : TwoLineModel
 
     protected override Lines Forward()
     {
-        var propagated = new (ModalBranch, Var)[modalities.Length];
+        var propagated = new (ModalBranch Branch, Var Items)[modalities.Length];
         for (int m = 0; m < modalities.Length; m++)
         {
             var x = modalities[m].Project();
             propagated[m] = (modalities[m], modalities[m].GateAndPropagate(options.Gate == FilterGate.Self ? x : ItemEmbedding, x));
         }
-        var modal = WithUsers(propagated[0].Item2);
-        for (int m = 1; m < modalities.Length; m++) modal += WithUsers(propagated[m].Item2);
+        var modal = WithUsers(propagated[0].Items);
+        for (int m = 1; m < modalities.Length; m++) modal += WithUsers(propagated[m].Items);
         if (options.Combine == ModalityCombine.Mean && modalities.Length > 1) modal *= 1.0 / modalities.Length;
         return new Lines(BehaviourLine(), modal, propagated);
     }
