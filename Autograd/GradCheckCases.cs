@@ -6,7 +6,10 @@ public sealed record GradCheckProblem(IReadOnlyList<Var> Inputs, Func<Var> Loss)
 /// <summary>A named, reproducible gradient check: builds its problem on a backend from a seeded generator.</summary>
 public sealed record GradCheckCase(string Name, Func<Backend, Rng, GradCheckProblem> Build)
 {
-    public GradCheckResult Run(Backend backend, ulong seed = 999)
+    /// <summary>The seed <see cref="Run"/> builds the problem from unless told otherwise.</summary>
+    public const ulong DefaultSeed = 999;
+
+    public GradCheckResult Run(Backend backend, ulong seed = DefaultSeed)
     {
         var problem = Build(backend, new Rng(seed));
         return GradCheck.Check(Name, problem.Loss, problem.Inputs);
@@ -153,6 +156,12 @@ public static class OpGradCheckCases
                 return new([pos, neg], () => Losses.Bpr(pos, neg, base2));
             }));
         }
+        cases.Add(new("bpr_epsilon", (b, rng) =>
+        {
+            var pos = Var.Parameter(b.Normal(7, 1, F64, rng, 0, 3), "pos");
+            var neg = Var.Parameter(b.Normal(7, 1, F64, rng, 0, 3), "neg");
+            return new([pos, neg], () => Losses.BprWithEpsilon(pos, neg));
+        }));
         foreach (var symmetric in new[] { false, true })
         {
             cases.Add(new(symmetric ? "info_nce_symmetric" : "info_nce", (b, rng) =>

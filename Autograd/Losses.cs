@@ -34,6 +34,14 @@ public static class Losses
     }
 
     /// <summary>
+    /// MMRec's BPRLoss (common/loss.py), which VBPR trains with: −mean_b ln(ε + σ(pos_b − neg_b)), ε = 1e-10, in
+    /// natural log. Unlike <see cref="Bpr"/>'s log-sigmoid, ε caps a row's loss near −ln ε ≈ 23 (and its gradient at 0)
+    /// where σ underflows. Composed from differentiable ops. Scores are b×1.
+    /// </summary>
+    public static Var BprWithEpsilon(Var positiveScores, Var negativeScores, double epsilon = 1e-10) =>
+        -((positiveScores - negativeScores).Sigmoid() + epsilon).Log().Mean();
+
+    /// <summary>
     /// InfoNCE: row i of <paramref name="anchors"/> should pick row i of <paramref name="candidates"/> among all
     /// candidate rows. L = mean_i [ log Σ_j exp(⟨a_i, c_j⟩/τ) − ⟨a_i, c_i⟩/τ ]; <paramref name="symmetric"/> takes the
     /// mean of that and the same with the roles swapped (candidates picking anchors). One node on the tape, over the

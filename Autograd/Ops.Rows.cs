@@ -98,17 +98,24 @@ public static partial class Ops
     }
 
     /// <summary>Batch normalisation in training mode over the rows of x; γ and β are 1×n.</summary>
-    public static Var BatchNorm(this Var x, Var gamma, Var beta, double eps = 1e-5)
+    public static Var BatchNorm(this Var x, Var gamma, Var beta, double eps = 1e-5) => BatchNorm(x, gamma, beta, out _, out _, eps);
+
+    /// <summary>
+    /// As <see cref="BatchNorm(Var, Var, Var, double)"/>, also handing out the batch's statistics (1×n, mean and
+    /// 1/sqrt(biased variance + ε)), which live as long as the output; layers keep running statistics from them.
+    /// </summary>
+    public static Var BatchNorm(this Var x, Var gamma, Var beta, out Tensor mean, out Tensor invStd, double eps = 1e-5)
     {
         var y = Tape.Output(NewLike(x, x.Rows, x.Cols), x, gamma, beta);
-        var mean = NewLike(x, 1, x.Cols);
-        var invStd = NewLike(x, 1, x.Cols);
-        x.Backend.BatchNorm(x.Value, gamma.Value, beta.Value, y.Value, mean, invStd, eps);
+        var batchMean = NewLike(x, 1, x.Cols);
+        var batchInvStd = NewLike(x, 1, x.Cols);
+        x.Backend.BatchNorm(x.Value, gamma.Value, beta.Value, y.Value, batchMean, batchInvStd, eps);
         // The statistics live as long as the output that needs them.
-        Tape.Output(mean);
-        Tape.Output(invStd);
-        Tape.Record(y, () => x.Backend.BatchNormBackward(x.Value, gamma.Value, mean, invStd, y.Grad!,
+        Tape.Output(batchMean);
+        Tape.Output(batchInvStd);
+        Tape.Record(y, () => x.Backend.BatchNormBackward(x.Value, gamma.Value, batchMean, batchInvStd, y.Grad!,
             AccumulateVia(x), AccumulateVia(gamma), AccumulateVia(beta)));
+        (mean, invStd) = (batchMean, batchInvStd);
         return y;
     }
 

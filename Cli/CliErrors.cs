@@ -27,7 +27,7 @@ internal static class CliErrors
     private static bool IsUsageError(Exception e) =>
         e is ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException
             or NotSupportedException or Engine.Training.Data.DataFormatException or System.Text.Json.JsonException
-            or Engine.Training.Checkpoints.CheckpointException;
+            or Engine.Training.Checkpoints.CheckpointException or Engine.IO.RefusedOutputException;
 
     /// <summary>The work started and failed: divergence, a device or library error, an I/O failure.</summary>
     private static bool IsFailure(Exception e) =>

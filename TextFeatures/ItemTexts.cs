@@ -93,7 +93,7 @@ public static class ItemTexts
     private static void Add(string path, int line, Dictionary<int, (string, int)> byId, string idField, string text)
     {
         if (!int.TryParse(idField, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
-            throw new DataFormatException(path, line, $"item id '{idField}' is not a non-negative integer");
+            throw new DataFormatException(path, line, $"item id '{DataFormatException.Printable(idField, 40)}' is not a non-negative integer");
         if (!byId.TryAdd(id, (text, line)))
             throw new DataFormatException(path, line, $"item id {id} repeats line {byId[id].Item2}");
     }

@@ -57,6 +57,12 @@ public sealed record RunConfig
     /// <summary>FREEDOM's own options (ignored by the other models).</summary>
     public FreedomOptions Freedom { get; init; } = new();
 
+    /// <summary>VBPR's own options (ignored by the other models).</summary>
+    public VbprOptions Vbpr { get; init; } = new();
+
+    /// <summary>VBPR+SEA's own options (ignored by the other models).</summary>
+    public VbprSeaOptions VbprSea { get; init; } = new();
+
     /// <summary>AlignRec's own options (ignored by the other models).</summary>
     [JsonPropertyName("alignrec")]
     public AlignRecOptions AlignRec { get; init; } = new();
@@ -65,7 +71,7 @@ public sealed record RunConfig
     [JsonPropertyName("drepmrec")]
     public DRepMRecOptions DRepMRec { get; init; } = new();
 
-    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "freedom", "alignrec", "drepmrec"];
+    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "freedom", "vbpr", "vbpr-sea", "alignrec", "drepmrec"];
 
     /// <summary>A model's published training settings, used where the run leaves them unset.</summary>
     public sealed record ModelDefaults(double LearningRate, double LearningRateFactor = 1.0, int Patience = 20);
@@ -74,6 +80,7 @@ public sealed record RunConfig
     {
         "sea" => new(LearningRate: 1e-4),
         "freedom" => new(LearningRate: 1e-3),
+        "vbpr" or "vbpr-sea" => new(LearningRate: 1e-3), // MMRec's overall.yaml; the VBPR+SEA log
         "alignrec" or "drepmrec" => new(LearningRate: 5e-4, LearningRateFactor: 0.96, Patience: 30),
         _ => new(LearningRate: 1e-3),
     };
@@ -116,6 +123,8 @@ public sealed record RunConfig
         "lightgcn" => new LightGcn(backend, data.Users, data.Items, Adjacency(data, backend), Layers, Reg, new Rng(Seed), Dimension, regForm: RegForm),
         "mostpop" => new MostPop(backend, data.Users, data.Items, data.Train.Items),
         "freedom" => BuildFreedom(data, backend),
+        "vbpr" => BuildVbpr(data, backend),
+        "vbpr-sea" => BuildVbprSea(data, backend),
         "alignrec" => BuildAlignRec(data, backend),
         "drepmrec" => BuildDRepMRec(data, backend),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
@@ -154,6 +163,18 @@ public sealed record RunConfig
         var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
             ItemKnnGraph.DefaultCacheFolder, out _);
         return new Freedom(backend, data.Users, data.Items, data.Train, itemGraph, image, text, o, Layers, new Rng(Seed), Dimension);
+    }
+
+    private Vbpr BuildVbpr(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "VBPR");
+        return new Vbpr(backend, data.Users, data.Items, image, text, Vbpr, new Rng(Seed), Dimension);
+    }
+
+    private VbprSea BuildVbprSea(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "VBPR+SEA");
+        return new VbprSea(backend, data.Users, data.Items, image, text, VbprSea, new Rng(Seed), Dimension);
     }
 
     private AlignRec BuildAlignRec(Dataset data, Backend backend)

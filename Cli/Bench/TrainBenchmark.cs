@@ -209,7 +209,7 @@ public static class TrainBenchmark
             copySeconds = OpsBenchmark.Time(reps, () => { backend.Copy(src, dst); Sync(dst); }).Median;
         }
         return new DeviceFloors(dtype.Name(), $"{n}×{n} · {n}×{n}", 2.0 * n * n * n / gemmSeconds / 1e9,
-            $"{copyLength} elements ({copyLength * 4L / (1 << 20)} MiB), read + write", 2.0 * copyLength * dtype.SizeInBytes() / copySeconds / 1e9);
+            $"{copyLength} elements ({copyLength * 4L / (1 << 20)} MiB), read + write", MachineFloors.CopyRateGBps((long)copyLength * dtype.SizeInBytes(), copySeconds));
     }
 
     private static double Median(IReadOnlyList<double> values)

@@ -19,19 +19,19 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var output = new Option<string>("--out") { Description = "where to write the JSON report", DefaultValueFactory = _ => "bench-ops.json" };
+        var output = new Option<string?>("--out") { Description = "a file to write the JSON report to (none is written without it)" };
         var quick = new Option<bool>("--quick") { Description = "shapes divided by 8 and fewer repetitions: checks the plumbing, not the speed" };
         var ops = new Command("ops", "GEMM (OpenBLAS and managed) GFLOP/s, SpMM GB/s and CLUB's inner loop (fused vs composed) on Baby-sized shapes, next to the machine's floors.")
         {
             output, quick,
         };
-        ops.SetAction(parse => RunOps(parse.GetValue(quick), parse.GetValue(output)!));
+        ops.SetAction(parse => RunOps(parse.GetValue(quick), parse.GetValue(output)));
 
         var data = new Option<string?>("--data") { Description = "a dataset folder with features (default: synthetic interactions of Baby's size with 4096/384-wide semi-synthetic features)" };
         var batches = CliOptions.Int("--batches", "timed batches per path", 5, ValidRange.AtLeast(1));
-        var seaOutput = new Option<string>("--out") { Description = "where to write the JSON report", DefaultValueFactory = _ => "bench-sea.json" };
+        var seaOutput = new Option<string?>("--out") { Description = "a file to write the JSON report to (none is written without it)" };
         var sea = new Command("sea", "Time per SEA training batch with the first layers as written and reassociated.") { data, batches, seaOutput };
-        sea.SetAction(parse => RunSea(parse.GetValue(data), parse.GetValue(batches), parse.GetValue(seaOutput)!));
+        sea.SetAction(parse => RunSea(parse.GetValue(data), parse.GetValue(batches), parse.GetValue(seaOutput)));
         return new Command("bench", "Benchmarks.") { ops, sea, CreateTrain() };
     }
 
@@ -136,7 +136,7 @@ internal static class BenchCommand
 
     private static string Seconds(double s) => s >= 1 ? $"{s:0.00} s" : $"{s * 1e3:0.0} ms";
 
-    public static int RunSea(string? folder, int batches, string outputPath)
+    public static int RunSea(string? folder, int batches, string? outputPath)
     {
         var data = folder is null ? BabySized() : Engine.Training.Data.Dataset.Load(folder);
         var report = SeaBenchmark.Run(data, batches, Engine.Cpu.CpuBackend.Shared, Console.Error);
@@ -146,8 +146,7 @@ internal static class BenchCommand
         AnsiConsole.MarkupLine(Markup.Escape($"SEA on {report.Dataset} ({report.Users} users, {report.Items} items, features {report.ImageDim}/{report.TextDim}), {report.Backend}"));
         AnsiConsole.Write(table);
         Console.WriteLine($"reassociation: {report.Speedup:0.0}× faster per batch");
-        AtomicFile.WriteAllText(outputPath, JsonSerializer.Serialize(report, Json));
-        Console.WriteLine($"wrote {outputPath}");
+        WriteReport(outputPath, report);
         return CliErrors.Ok;
     }
 
@@ -160,12 +159,13 @@ internal static class BenchCommand
         return new Engine.Training.Data.Dataset(d.Name, d.Folder, d.Users, d.Items, d.Train, d.Valid, d.Test, f.Image, f.Text);
     }
 
-    public static int RunOps(bool quick, string outputPath)
+    public static int RunOps(bool quick, string? outputPath)
     {
         var report = OpsBenchmark.Run(quick, Console.Error);
         var floors = report.Machine;
         AnsiConsole.MarkupLine(Markup.Escape(
-            $"{report.Backend}\nfloors: {floors.Cores} cores, FMA peak {floors.PeakGflopsF32:0.0} GFLOP/s float32 / {floors.PeakGflopsF64:0.0} float64, copy {floors.CopyGBps:0.0} GB/s" +
+            $"{report.Backend}\nfloors: {floors.Cores} cores, FMA peak {floors.PeakGflopsF32:0.0} GFLOP/s float32 / {floors.PeakGflopsF64:0.0} float64, " +
+            $"copy {floors.CopyGBps:0.0} GB/s ({floors.CopyBasis})" +
             (quick ? "  (--quick: reduced shapes)" : "")));
         var table = new Table().AddColumns("kernel", "by", "dtype", "shape", "median", "rate", "floor", "of floor", "allocated");
         foreach (var r in report.Results)
@@ -173,8 +173,15 @@ internal static class BenchCommand
                 $"{r.Rate:0.0} {r.RateUnit}", $"{r.FloorSeconds * 1e3:0.00} ms", $"{r.FractionOfFloor:P0}",
                 r.AllocatedBytes is { } bytes ? $"{bytes / 1e6:0.0} MB" : "");
         AnsiConsole.Write(table);
-        AtomicFile.WriteAllText(outputPath, JsonSerializer.Serialize(report, Json));
-        Console.WriteLine($"wrote {outputPath}");
+        WriteReport(outputPath, report);
         return CliErrors.Ok;
+    }
+
+    /// <summary>The JSON report, at <paramref name="path"/> and only there; no file without one.</summary>
+    private static void WriteReport<T>(string? path, T report)
+    {
+        if (path is null) return;
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, Json));
+        Console.WriteLine($"wrote {path}");
     }
 }

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Engine.Training.Data;
 
 /// <summary>
@@ -219,21 +217,22 @@ public sealed class Dataset
 
         private static (int Fields, int User, int Item, int Label) ParseHeader(string file, ReadOnlySpan<byte> line)
         {
-            var names = Encoding.UTF8.GetString(line).Split('\t').Select(n => n.Trim()).ToArray();
-            if (names.Length == 1 && names[0].Length == 0)
+            var names = new List<string>();
+            foreach (var range in line.Split((byte)'\t')) names.Add(DataFormatException.Printable(line[range], MaxQuoted).Trim());
+            if (names.Count == 1 && names[0].Length == 0)
                 throw new DataFormatException(file, 1, "no header row: line 1 is empty; it must name the columns userID, itemID and x_label");
             if (names.All(n => long.TryParse(n, out _)))
                 throw new DataFormatException(file, 1,
-                    $"no header row: line 1 holds data ({string.Join(", ", names)}); it must name the columns userID, itemID and x_label");
+                    $"no header row: line 1 holds data ({Listed(names)}); it must name the columns userID, itemID and x_label");
             foreach (var duplicate in names.GroupBy(n => n).Where(g => g.Count() > 1 && Required.Contains(g.Key)))
                 throw new DataFormatException(file, 1, $"the header names column {duplicate.Key} more than once");
-            var index = Required.Select(r => Array.IndexOf(names, r)).ToArray();
+            var index = Required.Select(r => names.IndexOf(r)).ToArray();
             var missing = Required.Where((_, k) => index[k] < 0).ToArray();
             if (missing.Length > 0)
                 throw new DataFormatException(file, 1,
                     $"the header lacks the column{(missing.Length > 1 ? "s" : "")} {string.Join(", ", missing)} " +
-                    $"(it has: {string.Join(", ", names)}; userID, itemID and x_label are required, tab-separated)");
-            return (names.Length, index[0], index[1], index[2]);
+                    $"(it has: {Listed(names)}; userID, itemID and x_label are required, tab-separated)");
+            return (names.Count, index[0], index[1], index[2]);
         }
 
         /// <summary>Takes one line off the front, without its LF or CRLF.</summary>
@@ -251,7 +250,7 @@ public sealed class Dataset
             bool negative = digits.StartsWith((byte)'-');
             if (negative) digits = digits[1..];
             if (!TryParseDigits(digits, out long value))
-                throw new DataFormatException(file, lineNo, $"{column} '{Show(field)}' is not an integer");
+                throw new DataFormatException(file, lineNo, $"{column} '{DataFormatException.Printable(field, MaxQuoted)}' is not an integer");
             if (negative)
                 throw new DataFormatException(file, lineNo, $"{column} -{value} is negative; ids are 0-based");
             // max id + 1 is a count, so the largest id must leave room for it.
@@ -265,7 +264,7 @@ public sealed class Dataset
             var digits = field.Trim((byte)' ');
             bool negative = digits.StartsWith((byte)'-');
             if (!TryParseDigits(negative ? digits[1..] : digits, out long value))
-                throw new DataFormatException(file, lineNo, $"x_label '{Show(field)}' is not an integer; it must be 0 (train), 1 (valid) or 2 (test)");
+                throw new DataFormatException(file, lineNo, $"x_label '{DataFormatException.Printable(field, MaxQuoted)}' is not an integer; it must be 0 (train), 1 (valid) or 2 (test)");
             if (negative || value > 2)
                 throw new DataFormatException(file, lineNo, $"x_label {(negative ? "-" : "")}{value} is outside 0..2 (0 train, 1 valid, 2 test)");
             return (int)value;
@@ -318,11 +317,12 @@ public sealed class Dataset
                         $"duplicate pair: userID {rows.Users[r]}, itemID {rows.Items[r]} already appeared on line {firstRow[(rows.Users[r], rows.Items[r])] + 2}");
         }
 
-        private static string Show(ReadOnlySpan<byte> field)
-        {
-            var s = Encoding.UTF8.GetString(field);
-            return s.Length <= 40 ? s : s[..40] + "…";
-        }
+        /// <summary>The most characters of file content a message quotes (a field, a header name).</summary>
+        private const int MaxQuoted = 40;
+
+        /// <summary>The header's names for a message: the first few, when a binary file's "header" holds many.</summary>
+        private static string Listed(List<string> names) =>
+            string.Join(", ", names.Take(8)) + (names.Count > 8 ? $", … ({names.Count} in all)" : "");
     }
 }
 

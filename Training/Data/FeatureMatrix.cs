@@ -19,6 +19,11 @@ public sealed record FeatureMatrix(int Rows, int Cols, float[] Data)
             ? Data[row * Cols + col]
             : throw new IndexOutOfRangeException($"({row}, {col}) is outside {Rows}×{Cols}");
 
+    /// <summary>The matrix as a tensor on <paramref name="backend"/> (values converted to <paramref name="dtype"/>).</summary>
+    public Tensor ToTensor(Backend backend, DType dtype) => dtype == DType.Float32
+        ? backend.FromArray(Data, Rows, Cols)
+        : backend.FromDoubles(Array.ConvertAll(Data, x => (double)x), Rows, Cols, dtype);
+
     public ReadOnlySpan<float> Row(int row) =>
         (uint)row < (uint)Rows
             ? Data.AsSpan(row * Cols, Cols)

@@ -123,7 +123,7 @@ public static class NpyFile
             "<f4" => 4,
             "<f8" => 8,
             string other => throw new DataFormatException(path, null,
-                $"dtype '{other}' is not supported; features must be little-endian float32 or float64 ('<f4' or '<f8')"),
+                $"dtype '{DataFormatException.Printable(other, 40)}' is not supported; features must be little-endian float32 or float64 ('<f4' or '<f8')"),
             _ => throw new DataFormatException(path, null,
                 "a structured or unreadable dtype is not supported; features must be little-endian float32 or float64 ('<f4' or '<f8')"),
         };
@@ -185,11 +185,7 @@ public static class NpyFile
             }
     }
 
-    private static string Quote(string header)
-    {
-        var trimmed = header.TrimEnd();
-        return trimmed.Length <= 200 ? $"\"{trimmed}\"" : $"\"{trimmed[..200]}…\"";
-    }
+    private static string Quote(string header) => $"\"{DataFormatException.Printable(header.TrimEnd(), 200)}\"";
 
     private static string PythonTuple(List<object?> items) =>
         items.Count == 1 ? $"({items[0]},)" : $"({string.Join(", ", items)})";

@@ -8,8 +8,8 @@ namespace Engine.Training.Models;
 /// <summary>
 /// Gradient checks of every model loss on a tiny problem in float64, with every parameter as an input: SEA with its
 /// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone), LightGCN,
-/// FREEDOM (on a pruned graph with the modality terms, and on the full graph without them), AlignRec, and DRepMRec
-/// in its default and its alternative gate, combination and frozen features.
+/// FREEDOM (on a pruned graph with the modality terms, and on the full graph without them), VBPR and VBPR+SEA (CLUB or
+/// −MSE distancing), AlignRec, and DRepMRec in its default and its alternative gate, combination and frozen features.
 /// </summary>
 public static class ModelGradCheckCases
 {
@@ -28,6 +28,9 @@ public static class ModelGradCheckCases
         LightGcn("lightgcn_loss_mmrec_norm_penalty", RegForm.Norm),
         Freedom("freedom_loss", new FreedomOptions { EdgeDropout = 0.5, RegWeight = 0.5, KnnK = 2 }),
         Freedom("freedom_loss_full_graph_lambda_0", new FreedomOptions { EdgeDropout = 0, RegWeight = 0, KnnK = 2 }),
+        Vbpr("vbpr_loss"),
+        VbprSea("vbpr_sea_loss", new VbprSeaOptions()),
+        VbprSea("vbpr_sea_loss_mse_distance", new VbprSeaOptions { Distance = Distance.L2 }),
         new("alignrec_loss", (backend, rng) =>
         {
             var model = TinyAlignRec(backend, rng);
@@ -37,6 +40,44 @@ public static class ModelGradCheckCases
         DRepMRec("drepmrec_loss_purifier_sum_frozen_features",
             new DRepMRecOptions { Gate = FilterGate.Purifier, Combine = ModalityCombine.Sum, TrainFeatures = false }),
     ];
+
+    private static GradCheckCase Vbpr(string name) => new(name, (backend, rng) =>
+    {
+        var (_, image, text, batch) = TinyProblem(backend, rng);
+        var model = new Vbpr(backend, Users, Items, image, text, new VbprOptions { RegWeight = 0.5 }, rng, dimension: 3, DType.Float64);
+        return new GradCheckProblem(model.Parameters, () => model.Loss(batch));
+    });
+
+    /// <summary>VBPR+SEA at toy widths (projections 4 wide, halves 2, heads 2 → 8 → 2), every term weighted to show, dropout high enough to zero some rows' entries.</summary>
+    public static VbprSeaOptions Tiny(VbprSeaOptions o) => o with
+    {
+        RegWeight = 0.5,
+        Alpha = 0.5,
+        Beta = 0.5,
+        MseWeight = 0.5,
+        ProjectionHidden = 8, // wide enough that no item's ReLUs are all 0 (a zero row before the rownorm has no usable gradient)
+        ProjectionOut = 2,
+        ClubHidden = 2,
+        Dropout = 0.3,
+    };
+
+    /// <summary>VBPR+SEA at <see cref="Tiny(VbprSeaOptions)"/>'s widths on <see cref="TinyProblem"/>, float64, as its gradient checks build it.</summary>
+    public static (VbprSea Model, TrainingBatch Batch) TinyVbprSea(Backend backend, Rng rng, VbprSeaOptions options)
+    {
+        var (_, image, text, batch) = TinyProblem(backend, rng);
+        return (new VbprSea(backend, Users, Items, image, text, Tiny(options), rng, dimension: 4, DType.Float64), batch);
+    }
+
+    private static GradCheckCase VbprSea(string name, VbprSeaOptions options) => new(name, (backend, rng) =>
+    {
+        var (model, batch) = TinyVbprSea(backend, rng, options);
+        var (permutations, masks) = (model.PermutationRng.State, model.DropoutRng.State);
+        return new GradCheckProblem(model.Parameters, () =>
+        {
+            (model.PermutationRng.State, model.DropoutRng.State) = (permutations, masks); // the same draws at every evaluation
+            return model.Loss(batch);
+        });
+    });
 
     /// <summary>AlignRec at toy widths on <see cref="TinyProblem"/> (the image features as its multimodal ones), every weight large enough to show.</summary>
     public static AlignRec TinyAlignRec(Backend backend, Rng rng, AlignRecOptions? options = null)

@@ -74,5 +74,22 @@ public abstract class RecommenderModel : IDisposable
     /// <summary>An int32 k×1 index tensor freed with the current tape.</summary>
     protected static Tensor Index(Backend backend, int[] values) => Tape.Scoped(backend.FromArray(values, values.Length, 1));
 
+    /// <summary>The distinct values of <paramref name="ids"/>, first seen first, and where each id is among them: ids[k] = distinct[slots[k]].</summary>
+    protected static (int[] Distinct, int[] Slots) Distinct(int[] ids)
+    {
+        var distinct = new List<int>();
+        var position = new Dictionary<int, int>();
+        var slots = new int[ids.Length];
+        for (int k = 0; k < ids.Length; k++)
+        {
+            if (!position.TryGetValue(ids[k], out slots[k]))
+            {
+                position[ids[k]] = slots[k] = distinct.Count;
+                distinct.Add(ids[k]);
+            }
+        }
+        return (distinct.ToArray(), slots);
+    }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }

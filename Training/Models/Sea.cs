@@ -21,11 +21,9 @@ public sealed class Sea : RecommenderModel
     private readonly Modality image;
     private readonly Modality text;
     private readonly Var userModalityWeights;
-    private readonly ClubNetwork club;
-    private readonly Optim.Adam clubOptimizer;
+    private readonly ClubEstimator club;
     private readonly int users;
     private readonly int items;
-    private (Tensor X, Tensor Y, int Pairs)? clubPairs;
     private (Tensor Users, Tensor Items)? lastForward;
 
     public Sea(Backend backend, int users, int items, CsrMatrix adjacency, CsrMatrix itemGraph, FeatureMatrix imageFeatures,
@@ -41,28 +39,26 @@ public sealed class Sea : RecommenderModel
         image = new Modality("image", backend, users, imageFeatures, options, dtype, rng);
         text = new Modality("text", backend, users, textFeatures, options, dtype, rng);
         userModalityWeights = Var.Parameter(SoftmaxedXavierNormal(backend, users, dtype, rng), "user_modality_weights");
-        club = new ClubNetwork(backend, options, dtype, rng);
-        clubOptimizer = new Optim.Adam(club.Parameters.ToList(), options.ClubLearningRate);
-        PermutationRng = new Rng(rng.NextUInt64());
+        club = new ClubEstimator(backend, options.MiWidth, options.ClubHidden, options.ClubLearningRate, dtype, rng);
     }
 
     public override string Name => "sea";
     public SeaOptions Options => options;
 
     /// <summary>Draws CLUB's permutation of the items at every evaluation of the bound; part of the training state.</summary>
-    public Rng PermutationRng { get; }
+    public Rng PermutationRng => club.PermutationRng;
 
     public override IReadOnlyList<Var> Parameters =>
         [.. image.Parameters, .. text.Parameters, userModalityWeights];
 
     /// <summary>The CLUB network's parameters, trained by their own optimiser inside every batch.</summary>
-    public IReadOnlyList<Var> ClubParameters => club.Parameters.ToList();
+    public IReadOnlyList<Var> ClubParameters => club.Parameters;
 
     protected override Var ComputeLoss(TrainingBatch batch)
     {
         var backend = userModalityWeights.Backend;
-        var v = image.Forward(adjacency, options);
-        var t = text.Forward(adjacency, options);
+        var v = image.Forward(adjacency, options, training: true);
+        var t = text.Forward(adjacency, options, training: true);
         var (user, item) = Combine(v, t);
         if (options.EvalEmbeddings == EvalEmbeddings.LastForward) KeepForRanking(user, item);
 
@@ -76,31 +72,25 @@ public sealed class Sea : RecommenderModel
         if (options.Beta != 0)
         {
             var distance = options.Distance == Distance.Club
-                ? ClubBound(t.Generic, t.Unique) + ClubBound(v.Generic, v.Unique)
-                : NegativeL2(t.Generic, t.Unique) + NegativeL2(v.Generic, v.Unique);
+                ? club.Bound(t.Generic, t.Unique) + club.Bound(v.Generic, v.Unique)
+                : -Losses.MeanSquaredError(t.Generic, t.Unique) - Losses.MeanSquaredError(v.Generic, v.Unique);
             loss += Term(options.Distance == Distance.Club ? "club" : "l2", distance * (options.Beta / 2));
             if (options.Distance == Distance.Club) KeepClubPairs(v, t);
         }
         return loss;
     }
 
-    /// <summary>The model's parameters, then CLUB's network, its optimiser and the generator of its permutations.</summary>
+    /// <summary>The model's parameters, the heads' running statistics, then CLUB's network, its optimiser and the generator of its permutations.</summary>
     public override void VisitState(IStateVisitor visitor)
     {
         base.VisitState(visitor);
-        foreach (var p in club.Parameters) visitor.Tensor(p.Name!, p.Value);
-        clubOptimizer.VisitState("club.adam", visitor);
-        visitor.Rng("club.permutation_rng", PermutationRng);
+        image.Head.VisitState(visitor);
+        text.Head.VisitState(visitor);
+        club.VisitState(visitor);
     }
 
-    /// <summary>
-    /// The CLUB network's own training, on this batch's detached representations (SEA.md's order): all its Adam
-    /// steps in one fused op (<see cref="Backend.ClubFit"/>) rather than about a hundred small ops per step.
-    /// </summary>
-    public override void AfterBackward(TrainingBatch batch)
-    {
-        if (clubPairs is { } kept) club.Fit(kept.X, kept.Y, kept.Pairs, clubOptimizer, options.ClubSteps);
-    }
+    /// <summary>The CLUB network's own training, on this batch's detached representations (SEA.md's order).</summary>
+    public override void AfterBackward(TrainingBatch batch) => club.Fit(options.ClubSteps);
 
     public override (Tensor Users, Tensor Items) RankingEmbeddings()
     {
@@ -108,7 +98,7 @@ public sealed class Sea : RecommenderModel
             return (kept.Users.Clone(), kept.Items.Clone());
         using var scope = Tape.Begin();
         using var noGrad = Tape.NoGrad();
-        var (user, item) = Combine(image.Forward(adjacency, options), text.Forward(adjacency, options));
+        var (user, item) = Combine(image.Forward(adjacency, options, training: false), text.Forward(adjacency, options, training: false));
         return (user.Value.Clone(), item.Value.Clone());
     }
 
@@ -126,30 +116,11 @@ public sealed class Sea : RecommenderModel
         return (user, item);
     }
 
-    /// <summary>CLUB's bound for (x, y) with q's parameters detached: this term trains the representations, not q.</summary>
-    private Var ClubBound(Var x, Var y) =>
-        Losses.ClubUpperBound(club.Mean(x, detached: true), club.LogVariance(x, detached: true), y,
-            Index(y.Backend, PermutationRng.Permutation(y.Rows)));
-
-    /// <summary>The paper's negative-ℓ2 distancing: −mean (x − y)².</summary>
-    private static Var NegativeL2(Var x, Var y) => -(x - y).Square().Mean();
-
-    /// <summary>Keeps detached copies of the pairs q is fitted on, stacked pair after pair, for <see cref="AfterBackward"/>.</summary>
+    /// <summary>Hands CLUB the detached pairs q is fitted on in <see cref="AfterBackward"/>.</summary>
     private void KeepClubPairs(ModalityOutput v, ModalityOutput t)
     {
-        (Var X, Var Y)[] pairs = options.ClubPairing == ClubPairing.Released
-            ? [(t.Generic, v.Generic), (t.Unique, v.Unique)]
-            : [(v.Generic, v.Unique), (t.Generic, t.Unique)];
-        clubPairs ??= (Stacked(pairs.Length, pairs[0].X.Value), Stacked(pairs.Length, pairs[0].Y.Value), pairs.Length);
-        var (x, y, _) = clubPairs.Value;
-        for (int p = 0; p < pairs.Length; p++)
-        {
-            var (px, py) = (pairs[p].X.Value, pairs[p].Y.Value);
-            x.Backend.CopyBlock(px, 0, 0, x, p * px.Rows, 0, px.Rows, px.Cols, accumulate: false);
-            y.Backend.CopyBlock(py, 0, 0, y, p * py.Rows, 0, py.Rows, py.Cols, accumulate: false);
-        }
-
-        static Tensor Stacked(int count, Tensor part) => part.Backend.Allocate(count * part.Rows, part.Cols, part.DType);
+        if (options.ClubPairing == ClubPairing.Released) club.Keep((t.Generic, v.Generic), (t.Unique, v.Unique));
+        else club.Keep((v.Generic, v.Unique), (t.Generic, t.Unique));
     }
 
     private void KeepForRanking(Var user, Var item)
@@ -169,7 +140,7 @@ public sealed class Sea : RecommenderModel
 
     public override void Dispose()
     {
-        if (clubPairs is { } pairs) { pairs.X.Dispose(); pairs.Y.Dispose(); }
+        club.Dispose();
         if (lastForward is { } kept) { kept.Users.Dispose(); kept.Items.Dispose(); }
         base.Dispose();
     }
@@ -181,8 +152,7 @@ public sealed class Sea : RecommenderModel
     private sealed class Modality
     {
         private readonly Var features;
-        private readonly Linear projection, mlpIn, mlpOut, alignIn, alignMid, alignOut, genericTrans, uniqueTrans;
-        private readonly BatchNorm alignNorm1, alignNorm2;
+        private readonly Linear projection, mlpIn, mlpOut, genericTrans, uniqueTrans;
         private readonly Var preference;
         private readonly int half;
 
@@ -190,28 +160,27 @@ public sealed class Sea : RecommenderModel
         {
             if (f.Cols < 2 || f.Cols % 2 != 0) throw new ArgumentException($"{name} features must have an even width to split in halves, got {f.Cols}");
             half = f.Cols / 2;
-            features = Var.Constant(backend.FromDoubles(Array.ConvertAll(f.Data, x => (double)x), f.Rows, f.Cols, dtype), $"{name}.features");
+            features = Var.Constant(f.ToTensor(backend, dtype), $"{name}.features");
             projection = new Linear(backend, f.Cols, f.Cols, dtype, rng, $"{name}.pre_projection");
             mlpIn = new Linear(backend, f.Cols, o.MlpHidden, dtype, rng, $"{name}.mlp.0");
             mlpOut = new Linear(backend, o.MlpHidden, o.Embedding, dtype, rng, $"{name}.mlp.2");
             preference = Var.Parameter(Init.XavierNormal(backend, users, o.Embedding, dtype, rng), $"{name}.user_preference");
-            alignIn = new Linear(backend, half, o.ProjectionHidden, dtype, rng, $"{name}.proj.0");
-            alignNorm1 = new BatchNorm(backend, o.ProjectionHidden, dtype, $"{name}.proj.1");
-            alignMid = new Linear(backend, o.ProjectionHidden, o.ProjectionHidden, dtype, rng, $"{name}.proj.3");
-            alignNorm2 = new BatchNorm(backend, o.ProjectionHidden, dtype, $"{name}.proj.4");
-            alignOut = new Linear(backend, o.ProjectionHidden, o.ProjectionOut, dtype, rng, $"{name}.proj.6");
+            Head = new ProjectHead(backend, half, o.ProjectionHidden, o.ProjectionOut, dtype, rng, $"{name}.proj");
             genericTrans = new Linear(backend, half, o.MiWidth, dtype, rng, $"{name}.generic_trans");
             uniqueTrans = new Linear(backend, half, o.MiWidth, dtype, rng, $"{name}.unique_trans");
         }
 
+        /// <summary>SoloSim's projection head, on the generic half.</summary>
+        public ProjectHead Head { get; }
+
         public IEnumerable<Var> Parameters =>
         [
-            .. projection.Parameters, .. mlpIn.Parameters, .. mlpOut.Parameters, preference, .. alignIn.Parameters,
-            .. alignNorm1.Parameters, .. alignMid.Parameters, .. alignNorm2.Parameters, .. alignOut.Parameters,
+            .. projection.Parameters, .. mlpIn.Parameters, .. mlpOut.Parameters, preference, .. Head.Parameters,
             .. genericTrans.Parameters, .. uniqueTrans.Parameters,
         ];
 
-        public ModalityOutput Forward(CsrMatrix adjacency, SeaOptions o)
+        /// <summary>The modality's outputs; <paramref name="training"/> is the head's batch-normalisation mode.</summary>
+        public ModalityOutput Forward(CsrMatrix adjacency, SeaOptions o, bool training)
         {
             var (mlpHidden, alignHidden, generic, unique) = o.Reassociate ? FirstLayersReassociated() : FirstLayersPlain();
 
@@ -225,10 +194,7 @@ public sealed class Sea : RecommenderModel
                 propagated += layer; // the sum of layers 0..L, not their mean
             }
 
-            var z = alignNorm1.Forward(alignHidden).Relu();
-            z = alignNorm2.Forward(alignMid.Forward(z)).Relu();
-            var alignment = alignOut.Forward(z).RowL2Normalize();
-            return new ModalityOutput(propagated, alignment, generic, unique);
+            return new ModalityOutput(propagated, Head.AfterFirst(alignHidden, training), generic, unique);
         }
 
         /// <summary>As written: E = W(F), split into halves, each consumer applied to its part of E.</summary>
@@ -237,7 +203,7 @@ public sealed class Sea : RecommenderModel
             var e = projection.Forward(features);
             var genericHalf = e.SliceColumns(0, half);
             var uniqueHalf = e.SliceColumns(half, half);
-            return (mlpIn.Forward(e), alignIn.Forward(genericHalf), genericTrans.Forward(genericHalf), uniqueTrans.Forward(uniqueHalf));
+            return (mlpIn.Forward(e), Head.First.Forward(genericHalf), genericTrans.Forward(genericHalf), uniqueTrans.Forward(uniqueHalf));
         }
 
         /// <summary>
@@ -248,7 +214,7 @@ public sealed class Sea : RecommenderModel
         /// </summary>
         private (Var Mlp, Var Align, Var Generic, Var Unique) FirstLayersReassociated()
         {
-            (Linear Layer, int Start)[] consumers = [(mlpIn, 0), (alignIn, 0), (genericTrans, 0), (uniqueTrans, half)];
+            (Linear Layer, int Start)[] consumers = [(mlpIn, 0), (Head.First, 0), (genericTrans, 0), (uniqueTrans, half)];
             var maps = new Var[consumers.Length];
             var biases = new Var[consumers.Length];
             for (int c = 0; c < consumers.Length; c++)
@@ -269,48 +235,5 @@ public sealed class Sea : RecommenderModel
             }
             return (outputs[0], outputs[1], outputs[2], outputs[3]);
         }
-    }
-
-    /// <summary>q of the CLUB estimator: μ(x) = L(ReLU(L(x))) and logvar(x) = tanh(L(ReLU(L(x)))), shared by both modalities.</summary>
-    private sealed class ClubNetwork(Backend backend, SeaOptions o, DType dtype, Rng rng)
-    {
-        private readonly Linear mean1 = new(backend, o.MiWidth, o.ClubHidden, dtype, rng, "club.mu.0");
-        private readonly Linear mean2 = new(backend, o.ClubHidden, o.MiWidth, dtype, rng, "club.mu.2");
-        private readonly Linear logVar1 = new(backend, o.MiWidth, o.ClubHidden, dtype, rng, "club.logvar.0");
-        private readonly Linear logVar2 = new(backend, o.ClubHidden, o.MiWidth, dtype, rng, "club.logvar.2");
-
-        public IEnumerable<Var> Parameters => [.. mean1.Parameters, .. mean2.Parameters, .. logVar1.Parameters, .. logVar2.Parameters];
-
-        public Var Mean(Var x, bool detached) => Apply(mean2, Apply(mean1, x, detached).Relu(), detached);
-
-        public Var LogVariance(Var x, bool detached) => Apply(logVar2, Apply(logVar1, x, detached).Relu(), detached).Tanh();
-
-        /// <summary>
-        /// <paramref name="steps"/> steps of <paramref name="optimizer"/> (q's own Adam) on the stacked pairs: the
-        /// parameters and moments are packed in <see cref="ClubLayout"/>'s order (that of <see cref="Parameters"/>),
-        /// fitted by one backend op, and unpacked.
-        /// </summary>
-        public void Fit(Tensor x, Tensor y, int pairs, Optim.Adam optimizer, int steps)
-        {
-            var layout = new ClubLayout(o.MiWidth, o.ClubHidden);
-            var parameters = Parameters.Select(p => p.Value).ToArray();
-            var moments = Enumerable.Range(0, parameters.Length).Select(optimizer.Moments).ToArray();
-            Tensor[][] parts = [parameters, moments.Select(m => m.First).ToArray(), moments.Select(m => m.Second).ToArray()];
-            var packed = parts.Select(_ => backend.Allocate(1, layout.Length, dtype)).ToArray();
-            try
-            {
-                for (int i = 0; i < parts.Length; i++) ClubLayout.Pack(parts[i], packed[i]);
-                backend.ClubFit(x, y, pairs, layout, packed[0], packed[1], packed[2], steps, optimizer.StepCount,
-                    optimizer.LearningRate, optimizer.Beta1, optimizer.Beta2, optimizer.Eps, optimizer.WeightDecay);
-                for (int i = 0; i < parts.Length; i++) ClubLayout.Unpack(packed[i], parts[i]);
-                optimizer.CountSteps(steps);
-            }
-            finally
-            {
-                foreach (var t in packed) t.Dispose();
-            }
-        }
-
-        private static Var Apply(Linear layer, Var x, bool detached) => detached ? layer.ForwardDetached(x) : layer.Forward(x);
     }
 }

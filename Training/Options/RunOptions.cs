@@ -11,6 +11,8 @@ public static class RunOptions
     private static readonly string[] Sea = ["sea"];
     private static readonly string[] Propagating = ["sea", "lightgcn", "freedom", "alignrec", "drepmrec"];
     private static readonly string[] LightGcn = ["lightgcn"];
+    private static readonly string[] Embedding = ["sea", "lightgcn", "freedom", "vbpr", "vbpr-sea", "alignrec", "drepmrec"];
+    private static readonly string[] VbprSea = ["vbpr-sea"];
     private static readonly string[] AlignRec = ["alignrec"];
     private static readonly string[] DRepMRec = ["drepmrec"];
 
@@ -35,21 +37,31 @@ public static class RunOptions
         Int("batch", "training pairs per batch", ValidRange.AtLeast(1), c => c.Batch, (c, v) => c with { Batch = v }),
         new RunOption<ulong>("seed", "seed of initialisation and sampling", "N", OptionValues.Seed, c => c.Seed, (c, v) => c with { Seed = v }, v => v.ToString()),
         Int("layers", "propagation layers over the user–item graph", ValidRange.Between(0, 16), c => c.Layers, (c, v) => c with { Layers = v }, Propagating),
-        Int("dimension", "embedding width", ValidRange.AtLeast(1), c => c.Dimension, (c, v) => c with { Dimension = v }, Propagating),
+        Int("dimension", "embedding width (VBPR and VBPR+SEA: the item ID table's; VBPR+SEA splits it in halves, so even)", ValidRange.AtLeast(1),
+            c => c.Dimension, (c, v) => c with { Dimension = v }, Embedding),
         Real("reg", "the model's reg_weight (MMRec's name): LightGCN's embedding penalty; FREEDOM's λ, the weight of its two modality BPR terms; " +
-            "AlignRec's and DRepMRec's L2 penalty on the batch's final embeddings",
+                    "VBPR's and VBPR+SEA's λ, the weight of EmbLoss on the batch's rows; AlignRec's and DRepMRec's L2 penalty on the batch's final embeddings",
             ValidRange.NonNegative,
             For("lightgcn", c => c.Reg, (c, v) => c with { Reg = v }),
             For("freedom", c => c.Freedom.RegWeight, (c, v) => c with { Freedom = c.Freedom with { RegWeight = v } }),
+            For("vbpr", c => c.Vbpr.RegWeight, (c, v) => c with { Vbpr = c.Vbpr with { RegWeight = v } }),
+            For("vbpr-sea", c => c.VbprSea.RegWeight, (c, v) => c with { VbprSea = c.VbprSea with { RegWeight = v } }),
             For("alignrec", c => c.AlignRec.RegWeight, (c, v) => c with { AlignRec = c.AlignRec with { RegWeight = v } }),
             For("drepmrec", c => c.DRepMRec.RegWeight, (c, v) => c with { DRepMRec = c.DRepMRec with { RegWeight = v } })),
         Real("edge-dropout", "FREEDOM: share of training edges pruned (degree-sensitively) before every epoch; 0 trains on the full graph",
             ValidRange.Between(0, 1) with { MaxOpen = true }, For("freedom", c => c.Freedom.EdgeDropout, (c, v) => c with { Freedom = c.Freedom with { EdgeDropout = v } })),
         Enum("reg-form", "LightGCN's penalty: squared (EVAL.md) or norm (MMRec's code)", c => c.RegForm, (c, v) => c with { RegForm = v }, LightGcn),
-        Real("alpha", "SEA: weight of the SoloSim alignment (InfoNCE)", ValidRange.NonNegative, c => c.Sea.Alpha, (c, v) => c with { Sea = c.Sea with { Alpha = v } }, Sea),
-        Real("beta", "SEA: weight of the distancing term (β/2 per modality)", ValidRange.NonNegative, c => c.Sea.Beta, (c, v) => c with { Sea = c.Sea with { Beta = v } }, Sea),
-        Real("tau", "InfoNCE temperature (SEA's SoloSim; AlignRec's and DRepMRec's in-batch alignments)", ValidRange.Between(1e-3, 100),
+        Real("alpha", "SEA, VBPR+SEA: weight of the SoloSim alignment (InfoNCE)", ValidRange.NonNegative,
+            For("sea", c => c.Sea.Alpha, (c, v) => c with { Sea = c.Sea with { Alpha = v } }),
+            For("vbpr-sea", c => c.VbprSea.Alpha, (c, v) => c with { VbprSea = c.VbprSea with { Alpha = v } })),
+        Real("beta", "SEA: weight of the distancing term (β/2 per modality); VBPR+SEA: CLUB's weight (β/2 per modality)", ValidRange.NonNegative,
+            For("sea", c => c.Sea.Beta, (c, v) => c with { Sea = c.Sea with { Beta = v } }),
+            For("vbpr-sea", c => c.VbprSea.Beta, (c, v) => c with { VbprSea = c.VbprSea with { Beta = v } })),
+        Real("mse-weight", "VBPR+SEA: c, the weight of the released −MSE distancing (c/2 per modality), used with --distance l2", ValidRange.NonNegative,
+            For("vbpr-sea", c => c.VbprSea.MseWeight, (c, v) => c with { VbprSea = c.VbprSea with { MseWeight = v } })),
+        Real("tau", "InfoNCE temperature (SEA's and VBPR+SEA's SoloSim; AlignRec's and DRepMRec's in-batch alignments)", ValidRange.Between(1e-3, 100),
             For("sea", c => c.Sea.Temperature, (c, v) => c with { Sea = c.Sea with { Temperature = v } }),
+            For("vbpr-sea", c => c.VbprSea.Temperature, (c, v) => c with { VbprSea = c.VbprSea with { Temperature = v } }),
             For("alignrec", c => c.AlignRec.Temperature, (c, v) => c with { AlignRec = c.AlignRec with { Temperature = v } }),
             For("drepmrec", c => c.DRepMRec.Temperature, (c, v) => c with { DRepMRec = c.DRepMRec with { Temperature = v } })),
         Int("knn-k", "neighbours per item in the item–item graph (at most the item count)", ValidRange.AtLeast(1),
@@ -62,9 +74,16 @@ public static class RunOptions
             For("freedom", c => c.Freedom.ImageWeight, (c, v) => c with { Freedom = c.Freedom with { ImageWeight = v } })),
         Enum("club-pairing", "SEA: the pairs the CLUB network is fitted on: released (cross-modal) or paper (generic → unique)",
             c => c.Sea.ClubPairing, (c, v) => c with { Sea = c.Sea with { ClubPairing = v } }, Sea),
-        Enum("distance", "SEA: distancing between generic and unique halves: club or l2", c => c.Sea.Distance, (c, v) => c with { Sea = c.Sea with { Distance = v } }, Sea),
-        Int("club-steps", "SEA: Adam steps of the CLUB network per batch", ValidRange.Between(0, 10_000),
-            c => c.Sea.ClubSteps, (c, v) => c with { Sea = c.Sea with { ClubSteps = v } }, Sea),
+        Enum("distance", "SEA, VBPR+SEA: distancing between generic and unique halves: club or l2 (−MSE)",
+            For("sea", c => c.Sea.Distance, (c, v) => c with { Sea = c.Sea with { Distance = v } }),
+            For("vbpr-sea", c => c.VbprSea.Distance, (c, v) => c with { VbprSea = c.VbprSea with { Distance = v } })),
+        Int("club-steps", "SEA, VBPR+SEA: Adam steps of the CLUB network per batch", ValidRange.Between(0, 10_000),
+            For("sea", c => c.Sea.ClubSteps, (c, v) => c with { Sea = c.Sea with { ClubSteps = v } }),
+            For("vbpr-sea", c => c.VbprSea.ClubSteps, (c, v) => c with { VbprSea = c.VbprSea with { ClubSteps = v } })),
+        Real("dropout", "VBPR+SEA: dropout on the user and item tables", ValidRange.Between(0, 1) with { MaxOpen = true },
+            c => c.VbprSea.Dropout, (c, v) => c with { VbprSea = c.VbprSea with { Dropout = v } }, VbprSea),
+        Bool("eval-dropout", "VBPR+SEA: dropout also at evaluation, as the released code (random scores); false evaluates without",
+            c => c.VbprSea.DropoutAtEvaluation, (c, v) => c with { VbprSea = c.VbprSea with { DropoutAtEvaluation = v } }, VbprSea),
         Enum("eval-embeddings", "SEA: rank with a fresh forward (recompute) or the last training forward (last-forward, as the released code)",
             c => c.Sea.EvalEmbeddings, (c, v) => c with { Sea = c.Sea with { EvalEmbeddings = v } }, Sea),
         Bool("reassociate", "SEA: compute the first layers reassociated (fast); false computes them as written, for checking",
@@ -130,14 +149,25 @@ public static class RunOptions
     private static Field<T> Of<T>(RunConfig c, Field<T>[] fields) =>
         fields.FirstOrDefault(f => f.Model == c.Model) ?? throw new ArgumentException($"{c.Model} has no such option");
 
+    /// <summary>
+    /// Sets the field of the config's model. A model without one keeps its config: the value has been parsed and
+    /// range-checked by then, and whether the model reads the option is the caller's question (<see cref="RunOption.AppliesTo"/>),
+    /// which a command line answers with "does not read this option" and a grid file's check of every value does not ask.
+    /// </summary>
+    private static Func<RunConfig, T, RunConfig> SetOf<T>(Field<T>[] fields) =>
+        (c, v) => fields.FirstOrDefault(f => f.Model == c.Model) is { } field ? field.Set(c, v) : c;
+
     private static RunOption<int> Int(string name, string help, ValidRange range, params Field<int>[] fields) =>
-        Int(name, help, range, c => Of(c, fields).Get(c), (c, v) => Of(c, fields).Set(c, v), fields.Select(f => f.Model).ToArray());
+        Int(name, help, range, c => Of(c, fields).Get(c), SetOf(fields), fields.Select(f => f.Model).ToArray());
 
     private static RunOption<double> Real(string name, string help, ValidRange range, params Field<double>[] fields) =>
-        Real(name, help, range, c => Of(c, fields).Get(c), (c, v) => Of(c, fields).Set(c, v), fields.Select(f => f.Model).ToArray());
+        Real(name, help, range, c => Of(c, fields).Get(c), SetOf(fields), fields.Select(f => f.Model).ToArray());
 
     private static RunOption<bool> Bool(string name, string help, Func<RunConfig, bool> get, Func<RunConfig, bool, RunConfig> set, IReadOnlyList<string>? models = null) =>
         new(name, help, "true|false", OptionValues.Bool, get, set, v => v ? "true" : "false", models);
+
+    private static RunOption<T> Enum<T>(string name, string help, params Field<T>[] fields) where T : struct, System.Enum =>
+        Enum(name, help, c => Of(c, fields).Get(c), SetOf(fields), fields.Select(f => f.Model).ToArray());
 
     private static RunOption<T> Enum<T>(string name, string help, Func<RunConfig, T> get, Func<RunConfig, T, RunConfig> set, IReadOnlyList<string>? models = null)
         where T : struct, System.Enum =>

@@ -48,6 +48,18 @@ public class LossTests
     }
 
     [Fact]
+    public void Bpr_with_epsilon_is_mmrecs_formula_and_caps_a_rows_loss()
+    {
+        double[] pos = [2.0, -1.0, -300.0], neg = [1.0, 0.5, 0.0];
+        double expected = -Enumerable.Range(0, 3).Average(i => Math.Log(1e-10 + 1 / (1 + Math.Exp(-(pos[i] - neg[i])))));
+        var loss = Losses.BprWithEpsilon(Matrix(pos, 3, 1), Matrix(neg, 3, 1)).Value.Item();
+        Assert.Equal(expected, loss, 12);
+        // The third row's σ(−300) ≈ 5e-131 is far below ε: its loss is −ln(1e-10), not the 300 plain BPR gives.
+        double firstTwo = Losses.BprWithEpsilon(Matrix(pos[..2], 2, 1), Matrix(neg[..2], 2, 1)).Value.Item();
+        Assert.Equal(-Math.Log(1e-10), 3 * loss - 2 * firstTwo, 9);
+    }
+
+    [Fact]
     public void InfoNce_equals_a_direct_log_softmax_of_the_diagonal()
     {
         var rng = new Rng(7);

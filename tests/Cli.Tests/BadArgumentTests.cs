@@ -33,7 +33,7 @@ public sealed class BadArgumentTests : IDisposable
         { ["train", "--distance", "cosine"], "--distance cosine: expected one of club, l2" },
         { ["train", "--eval-embeddings", "stale"], "--eval-embeddings stale: expected one of recompute, last-forward" },
         { ["train", "--reassociate", "maybe"], "--reassociate maybe: expected true or false" },
-        { ["train", "--model", "lightgcn", "--alpha", "1"], "--alpha 1: lightgcn does not read this option (only sea do)" },
+        { ["train", "--model", "lightgcn", "--alpha", "1"], "--alpha 1: lightgcn does not read this option (only sea, vbpr-sea do)" },
         { ["train", "--no-such-option"], "Unrecognized command or argument '--no-such-option'" },
         { ["train", "--lr"], "--lr" },
         { ["recommend", "--checkpoint", "x", "--out", "y", "--top", "0"], "--top 0: out of range (expected [1, 100000])" },
@@ -115,7 +115,7 @@ public sealed class BadArgumentTests : IDisposable
         string[] candidates = ["0.5", "0.25", "3", "7", "true", "false", "0", "1e-3"];
         foreach (var record in typeof(RunConfig).GetProperties().Where(p => p.SetMethod is not null && p.PropertyType.Name.EndsWith("Options")))
         {
-            string model = record.Name.ToLowerInvariant();
+            string model = RunConfig.Models.Single(m => m.Replace("-", "") == record.Name.ToLowerInvariant()); // VbprSea: vbpr-sea
             var start = new RunConfig { Model = model };
             var reached = new HashSet<string>();
             foreach (var option in RunOptions.All.Where(o => o.AppliesTo(model)))

@@ -25,18 +25,28 @@ public class CommandTests
         Assert.EndsWith("0 passed, 0 failed", output.ToString().Trim());
     }
 
+    /// <summary>The real executable, run in a fresh empty folder: the JSON lands at --out and nothing else is written.</summary>
     [Fact]
-    public void Bench_ops_writes_a_json_report_with_every_kernel()
+    public void Bench_ops_writes_its_json_report_at_out_and_nowhere_else()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"sea-bench-{Guid.NewGuid():N}.json");
+        var folder = Directory.CreateTempSubdirectory("sea-bench-").FullName;
         try
         {
-            Assert.Equal(CliErrors.Ok, BenchCommand.RunOps(quick: true, path));
+            var current = Directory.CreateDirectory(Path.Combine(folder, "current")).FullName;
+            var path = Path.Combine(folder, "reports", "ops.json");
+            var (exit, output, error) = ProcessTests.Sea(current, "bench", "ops", "--quick", "--out", path);
+            Assert.True(exit == CliErrors.Ok, error);
+            Assert.Contains($"wrote {path}", output);
+            Assert.Empty(Directory.GetFileSystemEntries(current));
+            Assert.Equal(new[] { path }, Directory.GetFileSystemEntries(Path.GetDirectoryName(path)!));
+
             using var json = JsonDocument.Parse(File.ReadAllText(path));
             var root = json.RootElement;
             Assert.True(root.GetProperty("quick").GetBoolean());
-            Assert.True(root.GetProperty("machine").GetProperty("peak_gflops_f32").GetDouble() > 0);
-            Assert.True(root.GetProperty("machine").GetProperty("copy_g_bps").GetDouble() > 0);
+            var machine = root.GetProperty("machine");
+            Assert.True(machine.GetProperty("peak_gflops_f32").GetDouble() > 0);
+            Assert.True(machine.GetProperty("copy_g_bps").GetDouble() > 0);
+            Assert.Contains("read + write counted", machine.GetProperty("copy_basis").GetString());
             var results = root.GetProperty("results").EnumerateArray().ToList();
             var names = results.Select(r => $"{r.GetProperty("name").GetString()} {r.GetProperty("provider").GetString()} {r.GetProperty("d_type").GetString()}").ToList();
             Assert.Contains("gemm A·B managed float32", names);
@@ -51,8 +61,15 @@ public class CommandTests
         }
         finally
         {
-            File.Delete(path);
+            Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Fact]
+    public void A_copy_counts_each_byte_read_and_written()
+    {
+        // 500 MB copied in half a second: 1 GB/s read and 1 GB/s written.
+        Assert.Equal(2.0, Engine.Cli.Bench.MachineFloors.CopyRateGBps(500_000_000, 0.5), 12);
     }
 
     [Fact]
@@ -123,21 +140,28 @@ public class TrainCommandTests
 
 public class ProcessTests
 {
+    /// <summary>Runs the real executable in <paramref name="workingDirectory"/>: its exit code, stdout and stderr.</summary>
+    internal static (int Exit, string Output, string Error) Sea(string workingDirectory, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sea.dll"), .. arguments])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = workingDirectory,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output, error.Result);
+    }
+
     /// <summary>The real executable: a missing dataset folder is one line on stderr and exit code 2, no stack trace.</summary>
     [Fact]
     public void A_bad_argument_exits_2_with_one_line()
     {
-        var sea = Path.Combine(AppContext.BaseDirectory, "sea.dll");
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [sea, "train", "--data", "/no/such/folder"])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        using var process = System.Diagnostics.Process.Start(start)!;
-        string error = process.StandardError.ReadToEnd();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.Equal(2, process.ExitCode);
+        var (exit, _, error) = Sea(Directory.GetCurrentDirectory(), "train", "--data", "/no/such/folder");
+        Assert.Equal(2, exit);
         Assert.StartsWith("sea: error: ", error);
         Assert.Contains("/no/such/folder", error);
         Assert.Single(error.Trim().Split('\n'));

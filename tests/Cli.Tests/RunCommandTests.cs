@@ -108,6 +108,26 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Recommend_refuses_to_replace_a_device_and_writes_through_a_link()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "/dev/full is a Linux device node");
+        var run = Train("run", "--epochs", "1");
+        var (exit, output) = Sea("recommend", "--checkpoint", run, "--users", "0", "--out", "/dev/full");
+        Assert.Equal(CliErrors.BadInput, exit);
+        Assert.EndsWith("sea: error: /dev/full: is a character device, not a regular file; refusing to replace it", output.Trim());
+        Assert.Equal(0, new FileInfo("/dev/full").Length); // a regular file put in its place would hold the recommendations
+
+        var target = Path.Combine(root, "target.tsv");
+        var link = Path.Combine(root, "link.tsv");
+        File.WriteAllText(target, "old");
+        File.CreateSymbolicLink(link, target);
+        (exit, output) = Sea("recommend", "--checkpoint", run, "--users", "0", "--out", link);
+        Assert.True(exit == 0, output);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.StartsWith("# user", File.ReadAllText(target));
+    }
+
+    [Fact]
     public void Divergence_exits_non_zero_naming_the_epoch_and_keeps_the_last_good_checkpoint()
     {
         var folder = Path.Combine(root, "nan");

@@ -194,6 +194,37 @@ public class SparseTests
         H.Close(RowMajor(expected), y, scale: 20);
     }
 
+    [Theory]
+    [InlineData(DType.Float64)]
+    [InlineData(DType.Float32)]
+    public void SpmmAddsEachElementsTermsInOrderToTheBit(DType dtype)
+    {
+        const int rows = 60, inner = 50, n = 69; // 69 columns: whole blocks of vectors and a remainder, in both dtypes
+        var (ri, ci, v, _) = RandomCoo(9, rows, inner, 7);
+        using var a = CsrMatrix.FromCoo(b, rows, inner, ri, ci, v, dtype);
+        var x = b.T(dtype, inner, n, H.Random(10, inner, n));
+        var y = b.T(dtype, rows, n, H.Random(11, rows, n));
+        var expected = dtype == DType.Float32 ? ScalarSpmm<float>(a, x, 0.5, y) : ScalarSpmm<double>(a, x, 0.5, y);
+        b.Spmm(a, x, 0.5, y);
+        Assert.Equal(expected, y.D());
+    }
+
+    /// <summary>β·y, then each stored entry's a[r, c]·x[c, j] added in CSR order, one element at a time in <typeparamref name="T"/>.</summary>
+    private static double[] ScalarSpmm<T>(CsrMatrix a, Tensor x, double beta, Tensor y) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int[] rowPtr = a.RowPtr.ToArray<int>(), colIdx = a.ColIdx.ToArray<int>();
+        T[] values = a.Values.ToArray<T>(), xs = x.ToArray<T>(), ys = y.ToArray<T>();
+        int n = x.Cols;
+        for (int r = 0; r < a.Rows; r++)
+            for (int j = 0; j < n; j++)
+            {
+                T sum = T.CreateTruncating(beta) * ys[r * n + j];
+                for (int e = rowPtr[r]; e < rowPtr[r + 1]; e++) sum += values[e] * xs[colIdx[e] * n + j];
+                ys[r * n + j] = sum;
+            }
+        return ys.Select(double.CreateTruncating).ToArray();
+    }
+
     [Fact]
     public void SpmmIsDeterministic()
     {

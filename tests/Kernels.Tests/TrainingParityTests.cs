@@ -6,7 +6,7 @@ using Engine.Training.Models;
 namespace Engine.Kernels.Tests;
 
 /// <summary>
-/// A few epochs of SEA and of LightGCN in float32 with the same seed on CUDA and on the CPU reference: the whole
+/// A few epochs of SEA, LightGCN, VBPR and VBPR+SEA in float32 with the same seed on CUDA and on the CPU reference: the whole
 /// training step (forward, autograd, Adam, CLUB's inner fit) and the evaluation (top-K with the training items masked)
 /// on the device must follow the CPU's run.
 /// </summary>
@@ -24,11 +24,13 @@ public class TrainingParityTests
 
     private static TrainingResult Train(Backend backend, string model)
     {
-        // Narrow SEA (its CLUB widths stay 32 and 8: those the CUDA club_fit kernels take) with a short inner CLUB loop.
+        // Narrow SEA (its CLUB widths stay 32 and 8: those the CUDA club_fit kernels take) with a short inner CLUB loop;
+        // VBPR+SEA's CLUB is d/2 wide, so it keeps d = 64.
         var config = new RunConfig
         {
-            Model = model, Layers = 2, Dimension = 16, LearningRate = 5e-3, Epochs = 3, Batch = 128, Seed = 5,
+            Model = model, Layers = 2, Dimension = model == "vbpr-sea" ? 64 : 16, LearningRate = 5e-3, Epochs = 3, Batch = 128, Seed = 5,
             Sea = new SeaOptions { MlpHidden = 32, ProjectionHidden = 16, ClubSteps = 5 },
+            VbprSea = new VbprSeaOptions { ProjectionHidden = 16, ClubSteps = 5 },
         };
         using var m = config.BuildModel(Tiny.Value, backend);
         return new Trainer(Tiny.Value, m, config.TrainerOptions).Train(cancel: TestContext.Current.CancellationToken);
@@ -37,6 +39,8 @@ public class TrainingParityTests
     [Theory]
     [InlineData("sea")]
     [InlineData("lightgcn")]
+    [InlineData("vbpr")]
+    [InlineData("vbpr-sea")]
     public void Cuda_training_follows_the_cpu(string model)
     {
         Gpu.Require();

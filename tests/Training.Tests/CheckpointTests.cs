@@ -38,6 +38,13 @@ public sealed class CheckpointTests : IDisposable
     private static RunConfig SeaConfig(int epochs = 4) =>
         new() { Model = "sea", Layers = 1, LearningRate = 1e-3, Epochs = epochs, Batch = 512, Patience = 50, Seed = 7, Sea = new SeaOptions { ClubSteps = 3, KnnK = 5 } };
 
+    /// <summary>
+    /// VBPR and VBPR+SEA at their own defaults but for CLUB's inner steps: VBPR+SEA's state then includes the heads'
+    /// running statistics, CLUB, and the dropout generator that evaluation draws from as well.
+    /// </summary>
+    private static RunConfig VbprConfig(string model, int epochs = 4) =>
+        new() { Model = model, LearningRate = 5e-3, Epochs = epochs, Batch = 512, Patience = 50, Seed = 7, VbprSea = new VbprSeaOptions { ClubSteps = 3 } };
+
     /// <summary>FREEDOM with λ > 0, so the feature copies and projections train (and their optimiser state matters).</summary>
     private static RunConfig FreedomConfig(int epochs = 4) =>
         new() { Model = "freedom", LearningRate = 1e-3, Epochs = epochs, Batch = 512, Patience = 50, Seed = 7, Freedom = new FreedomOptions { RegWeight = 1e-3, KnnK = 5 } };
@@ -66,6 +73,7 @@ public sealed class CheckpointTests : IDisposable
     public static TheoryData<string, int, int> KillPoints => new()
     {
         { "lightgcn", 1, 1 }, { "lightgcn", 3, 1 }, { "lightgcn", 5, 1 }, { "sea", 1, 1 }, { "sea", 3, 1 }, { "freedom", 1, 1 }, { "freedom", 3, 1 },
+        { "vbpr", 2, 1 }, { "vbpr-sea", 1, 1 }, { "vbpr-sea", 3, 1 },
         { "lightgcn", 5, 4 }, // checkpoints every 4 epochs (and at improvements): the resumed run repeats the epochs since
         { "alignrec", 1, 1 }, { "alignrec", 3, 1 }, { "drepmrec", 2, 1 },
     };
@@ -74,7 +82,10 @@ public sealed class CheckpointTests : IDisposable
     [MemberData(nameof(KillPoints))]
     public void A_run_killed_after_an_epoch_and_resumed_ends_exactly_as_the_uninterrupted_run(string model, int killedAfter, int checkpointEvery)
     {
-        var config = model switch { "sea" => SeaConfig(), "freedom" => FreedomConfig(), "lightgcn" => LightGcnConfig(), _ => TwoLineConfig(model) };
+        var config = model switch
+        {
+            "sea" => SeaConfig(), "freedom" => FreedomConfig(), "vbpr" or "vbpr-sea" => VbprConfig(model), "lightgcn" => LightGcnConfig(), _ => TwoLineConfig(model),
+        };
         var data = model == "lightgcn" ? Small : SmallWithFeatures;
         TrainingResult straight;
         using (var run = Recommender.Create(config, data: data)) straight = run.Train(Run("straight"), cancel: Ct);

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using Engine.Training.Data;
 
 namespace Engine.Training.Tests;
@@ -239,6 +241,59 @@ public class DatasetTests
         var e = new DataFormatException("baby.inter", 17, "x_label 3 is outside 0..2");
         Assert.Equal("baby.inter line 17: x_label 3 is outside 0..2", e.Message);
         Assert.Equal("image_feat.npy: truncated", new DataFormatException("image_feat.npy", null, "truncated").Message);
+    }
+
+    /// <summary>Fails unless <paramref name="message"/> is one line a terminal shows as it is: no control or invisible characters, no U+FFFD.</summary>
+    internal static void AssertPrintableLine(string message)
+    {
+        foreach (var rune in message.EnumerateRunes())
+            Assert.False(Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
+                or UnicodeCategory.ParagraphSeparator || rune == Rune.ReplacementChar, $"U+{rune.Value:X4} in: {message}");
+    }
+
+    [Fact]
+    public void Binary_bytes_in_an_inter_field_are_shown_escaped_and_cut()
+    {
+        using var tmp = new TempFolder("baby");
+        // NUL, a byte that is not UTF-8, an ANSI colour code, BEL, an accented letter, a right-to-left override, then more.
+        byte[] field = [0x00, 0xFF, 0x1B, .. "[31m"u8, 0x07, .. "é"u8, .. "\u202E"u8, .. Enumerable.Repeat((byte)'A', 100)];
+        File.WriteAllBytes(Path.Combine(tmp.Folder, "baby.inter"), [.. Encoding.UTF8.GetBytes(Header + "0\t1\t0\n"), .. field, .. "\t1\t0\n"u8]);
+        var e = Assert.Throws<DataFormatException>(() => Dataset.Load(tmp.Folder));
+        AssertPrintableLine(e.Message);
+        Assert.Contains("baby.inter line 3: userID '\\x00\\xff\\x1b[31m\\x07é\\u202eAAA", e.Message);
+        Assert.EndsWith("AAA…' is not an integer", e.Message);
+        Assert.True(e.Message.Length < e.File.Length + 100, e.Message);
+    }
+
+    [Fact]
+    public void A_binary_file_as_the_inter_file_gives_one_printable_line_naming_it()
+    {
+        using var tmp = new TempFolder("baby");
+        var garbage = new byte[64 << 10];
+        new Random(17).NextBytes(garbage);
+        File.WriteAllBytes(Path.Combine(tmp.Folder, "baby.inter"), garbage);
+        var e = Assert.Throws<DataFormatException>(() => Dataset.Load(tmp.Folder));
+        AssertPrintableLine(e.Message);
+        Assert.Contains("baby.inter line 1: ", e.Message);
+        Assert.Contains("\\x", e.Message);
+        Assert.True(e.Message.Length < e.File.Length + 800, e.Message);
+    }
+
+    [Fact]
+    public void Printable_escapes_control_characters_and_bytes_that_are_not_utf8_and_cuts_whole_escapes()
+    {
+        Assert.Equal("a\\tb\\nc\\r\\x7f\\u0085 ü ✓", DataFormatException.Printable("a\tb\nc\r\u007f\u0085 ü ✓", int.MaxValue));
+        Assert.Equal("\\xc3(", DataFormatException.Printable([0xC3, (byte)'('], int.MaxValue));
+        Assert.Equal("abc…", DataFormatException.Printable("abcdef", 3));
+        Assert.Equal("\\xff…", DataFormatException.Printable([0xFF, 0xFF], 5));
+        Assert.Equal("abc", DataFormatException.Printable("abc", 3));
+    }
+
+    [Fact]
+    public void A_file_name_with_a_newline_still_gives_one_line()
+    {
+        var e = new DataFormatException("bad\nname.inter", 2, "x_label 3 is outside 0..2");
+        Assert.Equal("bad\\nname.inter line 2: x_label 3 is outside 0..2", e.Message);
     }
 
     [Fact]

@@ -195,6 +195,16 @@ public class NpyTests
     }
 
     [Fact]
+    public void Control_characters_in_a_header_are_shown_escaped()
+    {
+        using var tmp = new TempFolder();
+        var e = ReadFails(tmp, NpyBytes("{'descr': '<f4', 'fortran_order': \u001b[2J\u0000, 'shape': (1, 1), }", Float32Bytes(0)));
+        DatasetTests.AssertPrintableLine(e.Message);
+        Assert.Contains("'fortran_order': \\x1b[2J\\x00, 'shape'", e.Message);
+        Assert.Contains("unexpected '\\x1b'", e.Message);
+    }
+
+    [Fact]
     public void Fortran_order_is_an_error()
     {
         using var tmp = new TempFolder();
