@@ -18,7 +18,7 @@ public static class RunOptions
 
     public static IReadOnlyList<RunOption> All { get; } =
     [
-        new RunOption<string>("model", "the model to train", string.Join("|", RunConfig.Models), (given, text) => OptionValues.Choice(given, text, RunConfig.Models),
+        new RunOption<string>("model", "the model to train (drepmrec is our reconstruction: its authors released no code)", string.Join("|", RunConfig.Models), (given, text) => OptionValues.Choice(given, text, RunConfig.Models),
             c => c.Model, (c, v) => c with { Model = v }, v => v, defaultFor: _ => new RunConfig().Model),
         new RunOption<string?>("data", "a MMRec dataset folder", "PATH", (_, text) => text, c => c.Data, (c, v) => c with { Data = v }, v => v,
             defaultFor: _ => "the built-in synthetic dataset with semi-synthetic features"),
