@@ -121,7 +121,6 @@ public class AlignRecTests
         Assert.Equal(DatasetFingerprint.Of(loaded, true), DatasetFingerprint.Of(given, true));
     }
 
-    /// <summary>On the built-in dataset with its published defaults, 3 epochs of AlignRec beat MostPop's test Recall@20 and NDCG@20.</summary>
     [Fact]
     public void Three_epochs_on_the_built_in_dataset_beat_MostPop()
     {

@@ -73,30 +73,20 @@ public class DRepMRecTests
         Assert.Equal(33_574_848L, model.Parameters.Sum(p => (long)p.Value.Length));
     }
 
-    /// <summary>
-    /// On the built-in dataset with the reconstruction's defaults, 3 epochs beat MostPop's test Recall@20 and NDCG@20,
-    /// and metrics.json says the model is a reconstruction.
-    /// </summary>
     [Fact]
-    public void Three_epochs_on_the_built_in_dataset_beat_MostPop_and_are_labelled_a_reconstruction()
+    public void Metrics_json_says_the_model_is_a_reconstruction()
     {
-        var data = SyntheticInteractions.BuiltIn();
-        (TrainingResult Result, MetricsReport Report) Train(string model)
+        var data = SyntheticInteractions.Generate(users: 60, items: 40, groups: 3, seed: 2);
+        var features = FeatureSynthesizer.Synthesize(data.Users, data.Items, data.Train,
+            new SynthesisOptions(ImageDim: 16, TextDim: 8, GenericRank: 2, UniqueRank: 1, Noise: 0.1, Seed: 3));
+        data = new Dataset(data.Name, data.Folder, data.Users, data.Items, data.Train, data.Valid, data.Test, features.Image, features.Text);
+        string Report(string model)
         {
-            using var run = Recommender.Create(new RunConfig { Model = model, Epochs = 3 }, data: data);
-            var result = run.Train(cancel: TestContext.Current.CancellationToken);
-            return (result, run.Report(result));
+            using var run = Recommender.Create(new RunConfig { Model = model, Epochs = 1 }, data: data);
+            return JsonSerializer.Serialize(run.Report(run.Train(cancel: TestContext.Current.CancellationToken)), TrainingJson.Indented);
         }
-        var first = Train("drepmrec");
-        var mostPop = Train("mostpop");
-        Assert.True(first.Result.Test["recall@20"] > mostPop.Result.Test["recall@20"],
-            $"DRepMRec recall@20 {first.Result.Test["recall@20"]:0.0000} vs MostPop {mostPop.Result.Test["recall@20"]:0.0000}");
-        Assert.True(first.Result.Test["ndcg@20"] > mostPop.Result.Test["ndcg@20"],
-            $"DRepMRec ndcg@20 {first.Result.Test["ndcg@20"]:0.0000} vs MostPop {mostPop.Result.Test["ndcg@20"]:0.0000}");
-
-        var json = JsonSerializer.Serialize(first.Report, TrainingJson.Indented);
-        Assert.Contains("\"note\": \"DRepMRec is our reconstruction", json);
-        Assert.DoesNotContain("\"note\"", JsonSerializer.Serialize(mostPop.Report, TrainingJson.Indented));
+        Assert.Contains("\"note\": \"DRepMRec is our reconstruction", Report("drepmrec"));
+        Assert.DoesNotContain("\"note\"", Report("mostpop"));
     }
 
     [Fact]

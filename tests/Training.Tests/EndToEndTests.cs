@@ -17,6 +17,27 @@ public class EndToEndTests
         return new Trainer(Small, m, config.TrainerOptions).Train(cancel: TestContext.Current.CancellationToken);
     }
 
+    private static readonly Lazy<TrainingResult> MostPopOnBuiltIn = new(() => TrainOnBuiltIn("mostpop"));
+
+    private static TrainingResult TrainOnBuiltIn(string model)
+    {
+        using var run = Recommender.Create(new RunConfig { Model = model, Epochs = 3 });
+        return run.Train(cancel: TestContext.Current.CancellationToken);
+    }
+
+    public static TheoryData<string> TrainedModels => new(RunConfig.Models.Where(m => m != "mostpop"));
+
+    /// <summary>`sea train --model M --epochs 3` on the built-in dataset, each model at its published defaults.</summary>
+    [Theory]
+    [MemberData(nameof(TrainedModels))]
+    public void Three_epochs_on_the_built_in_dataset_beat_MostPop(string model)
+    {
+        var result = TrainOnBuiltIn(model);
+        var mostPop = MostPopOnBuiltIn.Value;
+        foreach (var metric in new[] { "recall@20", "ndcg@20" })
+            Assert.True(result.Test[metric] > mostPop.Test[metric], $"{model} test {metric} {result.Test[metric]:0.0000} vs MostPop {mostPop.Test[metric]:0.0000}");
+    }
+
     [Fact]
     public void LightGcn_beats_MostPop_by_a_clear_margin()
     {
