@@ -196,6 +196,30 @@ public static class OpGradCheckCases
             var q = Var.Parameter(b.Normal(1, layout.Length, F64, rng, 0, 0.3), "q");
             return new([q], () => ClubFitCheck.Loss(q, x, y, pairs: 2, layout));
         }));
+        cases.Add(new("normalized_info_nce", (b, rng) =>
+        {
+            var anchors = Var.Parameter(b.Normal(5, 3, F64, rng), "anchors");
+            var candidates = Var.Parameter(b.Normal(5, 3, F64, rng), "candidates");
+            return new([anchors, candidates], () => Losses.NormalizedInfoNce(anchors, candidates, 0.2));
+        }));
+        cases.Add(new("half_squared_norms", (b, rng) =>
+        {
+            var x = Var.Parameter(b.Normal(4, 3, F64, rng), "x");
+            var y = Var.Parameter(b.Normal(4, 3, F64, rng), "y");
+            return new([x, y], () => Losses.HalfSquaredNorms(8, x, y));
+        }));
+        cases.Add(new("cosine_distance", (b, rng) =>
+        {
+            var x = Var.Parameter(b.Normal(4, 3, F64, rng), "a");
+            var y = Var.Parameter(b.Normal(4, 3, F64, rng), "b");
+            return new([x, y], () => Losses.CosineDistance(x, y));
+        }));
+        cases.Add(new("similarity_preservation", (b, rng) =>
+        {
+            var h = Var.Parameter(b.Normal(4, 3, F64, rng), "h");
+            var target = Var.Constant(b.Normal(4, 4, F64, rng), "target");
+            return new([h], () => Losses.SimilarityPreservation(h, target));
+        }));
         cases.Add(new("mean_squared_error", (b, rng) =>
         {
             var x = Var.Parameter(b.Normal(4, 3, F64, rng), "a");

@@ -153,6 +153,37 @@ public static class Losses
         return sum * (1.0 / tables[^1].Rows);
     }
 
+    /// <summary>
+    /// InfoNCE over L2-normalised rows (MODELS.md's L6): cosine logits ⟨a_i, c_j⟩/(‖a_i‖‖c_j‖τ), row i of
+    /// <paramref name="anchors"/> picking row i of <paramref name="candidates"/>. AlignRec and DRepMRec align their
+    /// behaviour and modal lines with it, candidates being the batch's rows.
+    /// </summary>
+    public static Var NormalizedInfoNce(Var anchors, Var candidates, double temperature) =>
+        InfoNce(anchors.RowL2Normalize(), candidates.RowL2Normalize(), temperature);
+
+    /// <summary>
+    /// ½ (‖X₁‖²_F + ‖X₂‖²_F + …) / <paramref name="divisor"/>: AlignRec's L2 penalty (MODELS.md's L5), divided by
+    /// the configured batch size even for a short last batch.
+    /// </summary>
+    public static Var HalfSquaredNorms(double divisor, params Var[] tables)
+    {
+        if (tables.Length == 0) throw new ArgumentException("HalfSquaredNorms needs at least one table");
+        var sum = tables[0].Square().Sum();
+        for (int i = 1; i < tables.Length; i++) sum += tables[i].Square().Sum();
+        return sum * (0.5 / divisor);
+    }
+
+    /// <summary>mean_b (1 − cos(a_b, b_b)) over paired rows: AlignRec's user–item alignment before its weight.</summary>
+    public static Var CosineDistance(Var a, Var b) => -(a.RowL2Normalize() * b.RowL2Normalize()).Sum(dim: 1).Mean() + 1.0;
+
+    /// <summary>
+    /// ‖H·Hᵀ − C‖_F / rows of H (MODELS.md's L8, through <see cref="EmbeddingNorms"/>): keeps the similarities of
+    /// learned embeddings H (B × d) close to <paramref name="targetSimilarity"/> C (B × B, usually a constant), the
+    /// cosines of the same items' original features.
+    /// </summary>
+    public static Var SimilarityPreservation(Var embeddings, Var targetSimilarity) =>
+        EmbeddingNorms(embeddings.MatMul(embeddings, transB: true) - targetSimilarity);
+
     /// <summary>Mean squared error: mean((a − b)²).</summary>
     public static Var MeanSquaredError(Var a, Var b) => (a - b).Square().Mean();
 

@@ -29,7 +29,7 @@ public sealed class Recommender : IDisposable
         Config = config;
         Data = data;
         Backend = backend;
-        Fingerprint = DatasetFingerprint.Of(data, includeFeatures: config.NeedsFeatures);
+        Fingerprint = DatasetFingerprint.Of(data, includeFeatures: config.NeedsFeatures, includeMultimodal: config.NeedsMultimodalFeatures);
         Model = config.BuildModel(data, backend);
         Trainer = new Trainer(data, Model, config.TrainerOptions);
     }
@@ -41,7 +41,7 @@ public sealed class Recommender : IDisposable
     public RecommenderModel Model { get; }
     public Trainer Trainer { get; }
 
-    /// <summary>Identifies <see cref="Data"/> (interactions, and features for SEA); checkpoints are bound to it.</summary>
+    /// <summary>Identifies <see cref="Data"/> (interactions, and the features the model reads); checkpoints are bound to it.</summary>
     public string Fingerprint { get; }
 
     /// <summary>A freshly initialised model on <paramref name="backend"/> (default: the CPU), with <paramref name="data"/> or the config's dataset.</summary>
@@ -60,6 +60,7 @@ public sealed class Recommender : IDisposable
         Patience = config.EffectivePatience,
         Epochs = config.EffectiveEpochs,
         Data = config.Data is null ? null : Path.GetFullPath(config.Data),
+        MultimodalFeatures = config.MultimodalFeatures is null ? null : Path.GetFullPath(config.MultimodalFeatures),
     };
 
     /// <summary>
@@ -174,7 +175,7 @@ public sealed class Recommender : IDisposable
     public MetricsReport Report(TrainingResult result) => new(Config.Model, Data.Name, Config.Seed, result.BestEpoch, result.EpochsRun,
         result.Valid, result.Test, result.TrainSecondsPerEpoch, result.EvalSeconds, Backend.Description, Config,
         result.History.Select(h => new EpochLine(h.Epoch, h.MeanLoss, h.TrainSeconds, h.EvalSeconds,
-            h.Valid.GetValueOrDefault("recall@20"), h.Valid.GetValueOrDefault("ndcg@20"))).ToList());
+            h.Valid.GetValueOrDefault("recall@20"), h.Valid.GetValueOrDefault("ndcg@20"))).ToList(), Model.Note);
 
     /// <summary>The metrics of valid and test with the model as it is now.</summary>
     public (IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test) Evaluate() =>

@@ -14,6 +14,9 @@ public sealed record RunConfig
     /// <summary>A MMRec dataset folder, or null for the built-in synthetic dataset.</summary>
     public string? Data { get; init; }
 
+    /// <summary>A .npy of fused multimodal item features for AlignRec, in place of the dataset's mm_feat.npy; null: that file.</summary>
+    public string? MultimodalFeatures { get; init; }
+
     public int Layers { get; init; } = 2;
     public double Reg { get; init; } = 1e-4;
 
@@ -63,7 +66,15 @@ public sealed record RunConfig
     /// <summary>FREEDOM+SEA's own options, FREEDOM's among them (ignored by the other models).</summary>
     public FreedomSeaOptions FreedomSea { get; init; } = new();
 
-    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "freedom", "vbpr", "vbpr-sea", "freedom-sea"];
+    /// <summary>AlignRec's own options (ignored by the other models).</summary>
+    [JsonPropertyName("alignrec")]
+    public AlignRecOptions AlignRec { get; init; } = new();
+
+    /// <summary>DRepMRec's own options (ignored by the other models).</summary>
+    [JsonPropertyName("drepmrec")]
+    public DRepMRecOptions DRepMRec { get; init; } = new();
+
+    public static readonly string[] Models = ["sea", "lightgcn", "mostpop", "freedom", "vbpr", "vbpr-sea", "freedom-sea", "alignrec", "drepmrec"];
 
     /// <summary>A model's published training settings, used where the run leaves them unset.</summary>
     public sealed record ModelDefaults(double LearningRate, double LearningRateFactor = 1.0, int Patience = 20);
@@ -73,6 +84,7 @@ public sealed record RunConfig
         "sea" => new(LearningRate: 1e-4),
         "freedom" or "freedom-sea" => new(LearningRate: 1e-3), // MMRec's FREEDOM.yaml; the FREEDOM+SEA log
         "vbpr" or "vbpr-sea" => new(LearningRate: 1e-3), // MMRec's overall.yaml; the VBPR+SEA log
+        "alignrec" or "drepmrec" => new(LearningRate: 5e-4, LearningRateFactor: 0.96, Patience: 30),
         _ => new(LearningRate: 1e-3),
     };
 
@@ -88,12 +100,21 @@ public sealed record RunConfig
         Seed = Seed,
     };
 
-    /// <summary>Whether the model reads the dataset's feature files (they are then loaded and part of the checkpoint's fingerprint).</summary>
+    /// <summary>Whether the model reads the dataset's image and text feature files (they are then loaded and part of the checkpoint's fingerprint).</summary>
     [JsonIgnore]
-    public bool NeedsFeatures => Model is not ("lightgcn" or "mostpop");
+    public bool NeedsFeatures => Model is not ("lightgcn" or "mostpop" or "alignrec");
+
+    /// <summary>Whether the model reads the multimodal features (mm_feat.npy or <see cref="MultimodalFeatures"/>), as <see cref="NeedsFeatures"/>.</summary>
+    [JsonIgnore]
+    public bool NeedsMultimodalFeatures => Model == "alignrec";
 
     /// <summary>The dataset the run trains on.</summary>
-    public Dataset LoadData() => Data is null ? SyntheticInteractions.BuiltIn() : Dataset.Load(Data, loadFeatures: NeedsFeatures);
+    public Dataset LoadData()
+    {
+        var data = Data is null ? SyntheticInteractions.BuiltIn()
+            : Dataset.Load(Data, loadFeatures: NeedsFeatures, loadMultimodal: NeedsMultimodalFeatures && MultimodalFeatures is null);
+        return NeedsMultimodalFeatures && MultimodalFeatures is not null ? data.WithMultimodalFeatures(MultimodalFeatures) : data;
+    }
 
     /// <summary>
     /// The model, initialised from <see cref="Seed"/> (the sampler draws from its own stream, seeded from Seed + 1).
@@ -108,11 +129,16 @@ public sealed record RunConfig
         "vbpr" => BuildVbpr(data, backend),
         "vbpr-sea" => BuildVbprSea(data, backend),
         "freedom-sea" => BuildFreedomSea(data, backend),
+        "alignrec" => BuildAlignRec(data, backend),
+        "drepmrec" => BuildDRepMRec(data, backend),
         _ => throw new ArgumentException($"unknown model '{Model}': expected one of {string.Join(", ", Models)}"),
     };
 
     private static CsrMatrix Adjacency(Dataset data, Backend backend) =>
         InteractionGraph.NormalizedAdjacency(backend, data.Users, data.Items, data.Train.Users, data.Train.Items, DType.Float32);
+
+    private static CsrMatrix UserItemBlock(Dataset data, Backend backend) =>
+        InteractionGraph.UserItemBlock(backend, data.Users, data.Items, data.Train.Users, data.Train.Items, DType.Float32);
 
     /// <summary>The dataset's image and text features, or an error naming the model and the missing files.</summary>
     private static (FeatureMatrix Image, FeatureMatrix Text) BothFeatures(Dataset data, string model)
@@ -162,5 +188,25 @@ public sealed record RunConfig
     {
         var (image, text) = BothFeatures(data, "VBPR+SEA");
         return new VbprSea(backend, data.Users, data.Items, image, text, VbprSea, new Rng(Seed), Dimension);
+    }
+
+    private AlignRec BuildAlignRec(Dataset data, Backend backend)
+    {
+        var features = data.Multimodal ?? throw new InvalidOperationException(
+            $"AlignRec needs one fused image + text feature vector per item: {Dataset.MultimodalFeatureFile} in {data.Folder} " +
+            "(the released runs use 768-d BEiT-3 features) or a .npy given as --mm-features; 'sea synth-features' makes a semi-synthetic one");
+        var o = AlignRec with { Layers = Layers, Embedding = Dimension };
+        var itemGraph = ItemKnnGraph.BuildCosine(backend, features, o.KnnK, DType.Float32, ItemKnnGraph.DefaultCacheFolder, out _);
+        return new AlignRec(backend, data.Users, data.Items, Adjacency(data, backend), UserItemBlock(data, backend), itemGraph, features,
+            Batch, o, new Rng(Seed));
+    }
+
+    private DRepMRec BuildDRepMRec(Dataset data, Backend backend)
+    {
+        var (image, text) = BothFeatures(data, "DRepMRec");
+        var o = DRepMRec with { Layers = Layers, Embedding = Dimension };
+        var modalities = new[] { ("image", image), ("text", text) }.Select(m =>
+            (m.Item1, m.Item2, ItemKnnGraph.BuildCosine(backend, m.Item2, o.KnnK, DType.Float32, ItemKnnGraph.DefaultCacheFolder, out _))).ToArray();
+        return new DRepMRec(backend, data.Users, data.Items, Adjacency(data, backend), UserItemBlock(data, backend), modalities, Batch, o, new Rng(Seed));
     }
 }

@@ -52,14 +52,14 @@ public static class RunConfigFile
     }
 
     /// <summary>
-    /// Sets one option (an entry of <see cref="RunOptions.All"/>), read from <paramref name="file"/>; a relative data
-    /// path is relative to the file's folder.
+    /// Sets one option (an entry of <see cref="RunOptions.All"/>), read from <paramref name="file"/>; a relative path
+    /// (the data folder, AlignRec's feature file) is relative to the file's folder.
     /// </summary>
     public static RunConfig Apply(RunConfig c, string key, string? value, string file)
     {
         var option = RunOptions.Find(key)
                      ?? throw new DataFormatException(file, null, $"unknown option '{OptionException.Quote(key)}' (known: {string.Join(", ", RunOptions.All.Select(o => o.Name))})");
-        if (option.Name == "data" && value is not null) value = Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(file))!);
+        if (option.ValueHint == "PATH" && value is not null) value = Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(file))!);
         try
         {
             return option.Apply(c, $"option '{key.Trim()}'", value);

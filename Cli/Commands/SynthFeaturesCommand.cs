@@ -7,8 +7,8 @@ using Engine.Training.Data;
 namespace Engine.Cli;
 
 /// <summary>
-/// <c>sea synth-features --data DIR --out DIR</c>: semi-synthetic image and text features with a planted
-/// generic/unique structure, derived from a real dataset's training pairs only, written with a copy of its .inter
+/// <c>sea synth-features --data DIR --out DIR</c>: semi-synthetic image, text and fused multimodal features with a
+/// planted generic/unique structure, derived from a real dataset's training pairs only, written with a copy of its .inter
 /// into a new folder (never into the dataset's own folder nor into shared/data).
 /// </summary>
 internal static class SynthFeaturesCommand
@@ -17,9 +17,10 @@ internal static class SynthFeaturesCommand
     {
         var defaults = new SynthesisOptions();
         var data = new Option<string>("--data") { Description = "a MMRec dataset folder; only its training pairs (x_label 0) are used", Required = true };
-        var output = new Option<string>("--out") { Description = "the new folder to write (a copy of the .inter, image_feat.npy, text_feat.npy, planted_factors.npy, manifest.json)", Required = true };
+        var output = new Option<string>("--out") { Description = "the new folder to write (a copy of the .inter, image_feat.npy, text_feat.npy, mm_feat.npy, planted_factors.npy, manifest.json)", Required = true };
         var imageDim = CliOptions.Int("--image-dim", "image feature width", defaults.ImageDim, ValidRange.Between(1, 65_536));
         var textDim = CliOptions.Int("--text-dim", "text feature width", defaults.TextDim, ValidRange.Between(1, 65_536));
+        var multimodalDim = CliOptions.Int("--mm-dim", "width of the fused multimodal features (mm_feat.npy, AlignRec's input)", defaults.MultimodalDim, ValidRange.Between(1, 65_536));
         var genericRank = CliOptions.Int("--generic-rank", "item factors shared by both modalities", defaults.GenericRank, ValidRange.AtLeast(0));
         var uniqueRank = CliOptions.Int("--unique-rank", "item factors each modality carries alone", defaults.UniqueRank, ValidRange.AtLeast(0));
         var noise = CliOptions.Real("--noise", "noise standard deviation relative to the signal's root-mean-square entry", defaults.Noise, ValidRange.NonNegative);
@@ -28,11 +29,11 @@ internal static class SynthFeaturesCommand
         var command = new Command("synth-features",
             "Writes semi-synthetic item features (planted generic + unique factors of the training matrix) beside a copy of a dataset's .inter.")
         {
-            data, output, imageDim, textDim, genericRank, uniqueRank, noise, seed, force,
+            data, output, imageDim, textDim, multimodalDim, genericRank, uniqueRank, noise, seed, force,
         };
         command.SetAction(parse => Run(parse.GetValue(data)!, parse.GetValue(output)!,
             new SynthesisOptions(parse.GetValue(imageDim), parse.GetValue(textDim), parse.GetValue(genericRank),
-                parse.GetValue(uniqueRank), parse.GetValue(noise), parse.GetValue(seed)),
+                parse.GetValue(uniqueRank), parse.GetValue(noise), parse.GetValue(seed), parse.GetValue(multimodalDim)),
             parse.GetValue(force), Console.Out));
         return command;
     }
@@ -54,8 +55,8 @@ internal static class SynthFeaturesCommand
         var m = FeatureSynthesizer.WriteFolder(inter, outFolder, features, force);
 
         // Read the folder back as a dataset: the files must load, with the right shapes.
-        var check = Dataset.Load(outFolder, loadFeatures: true);
-        if (check.Items != d.Items || check.Train.Count != d.Train.Count || check.Image is null || check.Text is null)
+        var check = Dataset.Load(outFolder, loadFeatures: true, loadMultimodal: true);
+        if (check.Items != d.Items || check.Train.Count != d.Train.Count || check.Image is null || check.Text is null || check.Multimodal is null)
             throw new InvalidOperationException($"'{outFolder}' did not load back as the dataset just written");
 
         string Values(IEnumerable<double> v) => string.Join(" ", v.Select(x => x.ToString("0.##", CultureInfo.InvariantCulture)));
@@ -65,12 +66,12 @@ internal static class SynthFeaturesCommand
                          $"image-unique {Part(m.Split.ImageUnique)}, text-unique {Part(m.Split.TextUnique)}");
         stdout.WriteLine($"singular values {Values(m.SingularValues)}");
         stdout.WriteLine($"{m.ItemsWithTraining} of {m.Items} items carry factors; {m.Items - m.ItemsWithTraining} have no training pair and get noise only");
-        foreach (var r in new[] { m.Image, m.Text })
+        foreach (var r in new[] { m.Image, m.Text, m.Multimodal! })
             stdout.WriteLine($"{r.File,-15} {m.Items}×{r.Width}  signal norm {r.SignalNorm:0.0} (generic {r.GenericNorm:0.0}, " +
                              $"unique {r.UniqueNorm:0.0}), noise norm {r.NoiseNorm:0.0} (noise/signal {r.NoiseToSignal:0.000})");
         stdout.WriteLine($"training pairs used: {m.TrainPairsUsed} (sha256 {m.TrainPairsSha256[..16]}…)");
         stdout.WriteLine($"wrote {Path.GetFullPath(outFolder)}: {Path.GetFileName(inter)} (copy), {Dataset.ImageFeatureFile}, " +
-                         $"{Dataset.TextFeatureFile}, {FeatureSynthesizer.FactorsFile}, {FeatureSynthesizer.ManifestFile} " +
+                         $"{Dataset.TextFeatureFile}, {Dataset.MultimodalFeatureFile}, {FeatureSynthesizer.FactorsFile}, {FeatureSynthesizer.ManifestFile} " +
                          $"({synthSeconds:0.0} s to synthesize, {clock.Elapsed.TotalSeconds:0.0} s in all)");
         stdout.WriteLine("report results on this folder as \"semi-synthetic features\"");
         return CliErrors.Ok;

@@ -122,6 +122,7 @@ internal static class TrainCommand
     {
         Console.WriteLine($"{r.Model} on {r.Dataset}, seed {r.Seed}: best valid epoch {r.BestEpoch} of {r.EpochsRun}, " +
                           $"{r.TrainSecondsPerEpoch:0.00} s/epoch training, {r.EvalSeconds:0.00} s/evaluation");
+        if (r.Note is not null) Console.WriteLine($"note: {r.Note}");
         var table = new Table().AddColumns("metric", "valid", "test");
         foreach (var metric in new[] { "recall", "ndcg", "precision", "map" })
             foreach (var key in r.Test.Keys.Where(k => k.StartsWith(metric + "@")))

@@ -2,27 +2,30 @@ namespace Engine.Training.Data;
 
 /// <summary>
 /// An MMRec dataset folder (see shared/spec/EVAL.md): the interactions of <c>&lt;name&gt;.inter</c> split by x_label,
-/// and the item features of <c>image_feat.npy</c> and <c>text_feat.npy</c> where present.
+/// and the item features of <c>image_feat.npy</c> and <c>text_feat.npy</c> where present, and for the models that
+/// ask for it the fused multimodal features of <c>mm_feat.npy</c> (AlignRec's one vector per item).
 /// </summary>
 public sealed class Dataset
 {
     public const string ImageFeatureFile = "image_feat.npy";
     public const string TextFeatureFile = "text_feat.npy";
+    public const string MultimodalFeatureFile = "mm_feat.npy";
 
     /// <summary>Builds a dataset from parts already in memory; ids and feature rows are checked against the counts.</summary>
     public Dataset(string name, string folder, int users, int items, InteractionSet train, InteractionSet valid,
-        InteractionSet test, FeatureMatrix? image = null, FeatureMatrix? text = null, int droppedColdStartRows = 0)
+        InteractionSet test, FeatureMatrix? image = null, FeatureMatrix? text = null, int droppedColdStartRows = 0,
+        FeatureMatrix? multimodal = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(users);
         ArgumentOutOfRangeException.ThrowIfNegative(items);
         ArgumentOutOfRangeException.ThrowIfNegative(droppedColdStartRows);
         foreach (var (set, split) in new[] { (train, "train"), (valid, "valid"), (test, "test") })
             set.CheckIds(users, items, split);
-        foreach (var (m, what) in new[] { (image, "image"), (text, "text") })
+        foreach (var (m, what) in new[] { (image, "image"), (text, "text"), (multimodal, "multimodal") })
             if (m is not null && m.Rows != items)
                 throw new ArgumentException($"{what} features have {m.Rows} rows but there are {items} items");
         (Name, Folder, Users, Items) = (name, folder, users, items);
-        (Train, Valid, Test, Image, Text) = (train, valid, test, image, text);
+        (Train, Valid, Test, Image, Text, Multimodal) = (train, valid, test, image, text, multimodal);
         DroppedColdStartRows = droppedColdStartRows;
     }
 
@@ -42,15 +45,19 @@ public sealed class Dataset
     public FeatureMatrix? Image { get; }
     public FeatureMatrix? Text { get; }
 
+    /// <summary>One fused image + text vector per item (AlignRec's BEiT-3 features, or semi-synthetic ones), any width.</summary>
+    public FeatureMatrix? Multimodal { get; }
+
     /// <summary>Valid and test rows dropped because their user has no training row (MMRec's cold-start filter).</summary>
     public int DroppedColdStartRows { get; }
 
     /// <summary>
     /// Loads <c>&lt;folder name&gt;.inter</c> (else the folder's only *.inter file) and, when
-    /// <paramref name="loadFeatures"/>, the feature files that are present. Bad input throws
+    /// <paramref name="loadFeatures"/>, the image and text feature files that are present; when
+    /// <paramref name="loadMultimodal"/>, <c>mm_feat.npy</c> if present. Bad input throws
     /// <see cref="DataFormatException"/> naming the file, line and problem.
     /// </summary>
-    public static Dataset Load(string folder, bool loadFeatures = true)
+    public static Dataset Load(string folder, bool loadFeatures = true, bool loadMultimodal = false)
     {
         ArgumentNullException.ThrowIfNull(folder);
         if (!Directory.Exists(folder))
@@ -82,8 +89,22 @@ public sealed class Dataset
             image = LoadFeatures(folder, ImageFeatureFile, items, interPath);
             text = LoadFeatures(folder, TextFeatureFile, items, interPath);
         }
+        var multimodal = loadMultimodal ? LoadFeatures(folder, MultimodalFeatureFile, items, interPath) : null;
         return new Dataset(Path.GetFileNameWithoutExtension(interPath), Path.GetFullPath(folder), users, items,
-            sets[0], sets[1], sets[2], image, text, dropped);
+            sets[0], sets[1], sets[2], image, text, dropped, multimodal);
+    }
+
+    /// <summary>
+    /// This dataset with its multimodal features read from <paramref name="path"/> (a .npy of one row per item),
+    /// in place of <c>mm_feat.npy</c>.
+    /// </summary>
+    public Dataset WithMultimodalFeatures(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"multimodal feature file '{path}' does not exist", path);
+        var m = NpyFile.Read(path);
+        if (m.Rows != Items)
+            throw new DataFormatException(path, null, $"has {m.Rows} rows but {Name} has {Items} items; row r must hold item r's features");
+        return new Dataset(Name, Folder, Users, Items, Train, Valid, Test, Image, Text, DroppedColdStartRows, m);
     }
 
     private static string FindInterFile(string folder)

@@ -10,10 +10,11 @@ namespace Engine.Training.Data;
 
 /// <summary>
 /// Settings of <see cref="FeatureSynthesizer"/>: feature widths, how many planted factors are generic (shared by
-/// both modalities) and unique (one modality's own), the noise relative to the signal, and the seed.
+/// both modalities) and unique (one modality's own), the noise relative to the signal, the seed, and the width of
+/// the fused multimodal features (768, as AlignRec's BEiT-3 ones).
 /// </summary>
 public sealed record SynthesisOptions(int ImageDim = 4096, int TextDim = 384, int GenericRank = 16, int UniqueRank = 8,
-    double Noise = 0.1, ulong Seed = 999)
+    double Noise = 0.1, ulong Seed = 999, int MultimodalDim = 768)
 {
     /// <summary>Item factors taken from the training matrix: generic, then the image's unique, then the text's unique.</summary>
     [JsonIgnore]
@@ -24,6 +25,7 @@ public sealed record SynthesisOptions(int ImageDim = 4096, int TextDim = 384, in
     {
         if (ImageDim < 1) throw new ArgumentException($"image width {ImageDim} must be at least 1");
         if (TextDim < 1) throw new ArgumentException($"text width {TextDim} must be at least 1");
+        if (MultimodalDim < 1) throw new ArgumentException($"multimodal width {MultimodalDim} must be at least 1");
         if (GenericRank < 0) throw new ArgumentException($"generic rank {GenericRank} must be ≥ 0");
         if (UniqueRank < 0) throw new ArgumentException($"unique rank {UniqueRank} must be ≥ 0");
         if (GenericRank + UniqueRank < 1) throw new ArgumentException("generic rank + unique rank must be at least 1, or the features carry nothing");
@@ -64,13 +66,16 @@ public sealed record SynthesisManifest(
     SvdReport Svd,
     ModalityReport Image,
     ModalityReport Text,
-    string? SourceInter = null);
+    string? SourceInter = null,
+    ModalityReport? Multimodal = null);
 
 /// <summary>
-/// The two feature matrices, the planted factors they were made from (items × factors, scaled as
-/// <see cref="SynthesisManifest.Scaling"/> says; zero rows for items without training pairs), and the manifest.
+/// The image and text feature matrices, the planted factors they were made from (items × factors, scaled as
+/// <see cref="SynthesisManifest.Scaling"/> says; zero rows for items without training pairs), the manifest, and the
+/// fused multimodal features (every factor, as one vector per item).
 /// </summary>
-public sealed record SynthesizedFeatures(FeatureMatrix Image, FeatureMatrix Text, FeatureMatrix Factors, SynthesisManifest Manifest);
+public sealed record SynthesizedFeatures(FeatureMatrix Image, FeatureMatrix Text, FeatureMatrix Factors, SynthesisManifest Manifest,
+    FeatureMatrix Multimodal);
 
 /// <summary>
 /// Semi-synthetic item features for a real interaction set, with a known generic/unique structure (EVAL.md,
@@ -79,8 +84,9 @@ public sealed record SynthesizedFeatures(FeatureMatrix Image, FeatureMatrix Text
 /// test pairs cannot leak into the features. Both modalities carry the first <c>GenericRank</c> factors; the image
 /// carries the next <c>UniqueRank</c> and the text the <c>UniqueRank</c> after those, so each modality holds
 /// information the other lacks. Each modality's factors go through its own fixed seeded Gaussian map to the
-/// feature width, plus Gaussian noise. Deterministic for a seed, on any machine and thread count, and independent of
-/// the order of the training pairs.
+/// feature width, plus Gaussian noise. The fused multimodal features (for AlignRec) carry all the factors, generic
+/// and both unique parts, through a third map, as a fused image + text encoder would. Deterministic for a seed, on
+/// any machine and thread count, and independent of the order of the training pairs.
 /// </summary>
 public static class FeatureSynthesizer
 {
@@ -101,7 +107,10 @@ public static class FeatureSynthesizer
     };
 
     // Independent random streams, all derived from the seed.
-    private enum RandomStream : ulong { SvdStart = 1, ImageMap = 2, TextMap = 3, ImageNoise = 4, TextNoise = 5 }
+    private enum RandomStream : ulong
+    {
+        SvdStart = 1, ImageMap = 2, TextMap = 3, ImageNoise = 4, TextNoise = 5, MultimodalMap = 6, MultimodalNoise = 7,
+    }
 
     /// <summary>
     /// Derives features for <paramref name="items"/> items from <paramref name="train"/> (the x_label 0 pairs).
@@ -141,6 +150,8 @@ public static class FeatureSynthesizer
             o.ImageDim, o, RandomStream.ImageMap, RandomStream.ImageNoise, Dataset.ImageFeatureFile);
         var (text, textReport) = Modality(x, factors, k, [.. split.Generic, .. split.TextUnique], o.GenericRank,
             o.TextDim, o, RandomStream.TextMap, RandomStream.TextNoise, Dataset.TextFeatureFile);
+        var (multimodal, multimodalReport) = Modality(x, factors, k, [.. split.Generic, .. split.ImageUnique, .. split.TextUnique],
+            o.GenericRank, o.MultimodalDim, o, RandomStream.MultimodalMap, RandomStream.MultimodalNoise, Dataset.MultimodalFeatureFile);
 
         var manifest = new SynthesisManifest(Format, Describe(x, o, sigma), o, users, items, train.Count, x.Pairs,
             x.Sha256, x.UsersWithPairs, x.ItemsWithPairs, split, sigma,
@@ -149,9 +160,9 @@ public static class FeatureSynthesizer
             new SvdReport("randomized subspace iteration on XᵀX (X = binary users × items training matrix, sparse), " +
                           "Gram–Schmidt re-orthonormalisation, Rayleigh–Ritz (Jacobi) at the end",
                 subspace, PowerIterations, residual),
-            imageReport, textReport);
+            imageReport, textReport, Multimodal: multimodalReport);
         return new SynthesizedFeatures(image, text,
-            new FeatureMatrix(items, k, Array.ConvertAll(factors, v => (float)v)), manifest);
+            new FeatureMatrix(items, k, Array.ConvertAll(factors, v => (float)v)), manifest, multimodal);
     }
 
     /// <summary>
@@ -185,7 +196,7 @@ public static class FeatureSynthesizer
             throw new ArgumentException(
                 $"refusing to write into '{outFolder}': it holds {string.Join(", ", otherInter)}, so it would not be one " +
                 $"dataset with {interName}; choose an empty or new folder");
-        var present = new[] { Dataset.ImageFeatureFile, Dataset.TextFeatureFile, FactorsFile, ManifestFile, interName }
+        var present = new[] { Dataset.ImageFeatureFile, Dataset.TextFeatureFile, Dataset.MultimodalFeatureFile, FactorsFile, ManifestFile, interName }
             .Where(n => File.Exists(Path.Combine(outReal, n))).ToArray();
         if (present.Length > 0 && !force)
             throw new ArgumentException(
@@ -194,7 +205,7 @@ public static class FeatureSynthesizer
 
     /// <summary>
     /// Writes a complete MMRec dataset folder: a copy of <paramref name="interPath"/>, image_feat.npy, text_feat.npy,
-    /// planted_factors.npy and, last, manifest.json; every file atomically. Checks the folder first
+    /// mm_feat.npy, planted_factors.npy and, last, manifest.json; every file atomically. Checks the folder first
     /// (<see cref="CheckOutputFolder"/>). Returns the manifest as written (with the source .inter named).
     /// </summary>
     public static SynthesisManifest WriteFolder(string interPath, string outFolder, SynthesizedFeatures features, bool force = false)
@@ -204,6 +215,7 @@ public static class FeatureSynthesizer
         Directory.CreateDirectory(outFolder);
         NpyFile.Write(Path.Combine(outFolder, Dataset.ImageFeatureFile), features.Image);
         NpyFile.Write(Path.Combine(outFolder, Dataset.TextFeatureFile), features.Text);
+        NpyFile.Write(Path.Combine(outFolder, Dataset.MultimodalFeatureFile), features.Multimodal);
         NpyFile.Write(Path.Combine(outFolder, FactorsFile), features.Factors);
         AtomicFile.Write(Path.Combine(outFolder, Path.GetFileName(interPath)), stream =>
         {
@@ -443,10 +455,13 @@ public static class FeatureSynthesizer
             $"{x.Items} items training matrix (singular values {sigma[0]:0.###} down to {sigma[^1]:0.###}), each scaled " +
             $"to unit root-mean-square over the {x.ItemsWithPairs} items that have training pairs. " +
             $"Generic part: {Range(0, g)}, carried by both modalities. Image-unique: {Range(g, u)}, carried by the image " +
-            $"features only. Text-unique: {Range(g + u, u)}, carried by the text features only. " +
+            $"features only. Text-unique: {Range(g + u, u)}, carried by the text features only (the fused features " +
+            "carry every factor). " +
             $"image_feat.npy = [generic ‖ image-unique] · M_image ({g + u} × {o.ImageDim}) and text_feat.npy = " +
             $"[generic ‖ text-unique] · M_text ({g + u} × {o.TextDim}), each M a fixed Gaussian map with N(0, 1/{g + u}) " +
-            $"entries drawn from seed {o.Seed}, plus independent Gaussian noise whose standard deviation is {o.Noise} × " +
+            $"entries; the fused multimodal mm_feat.npy = [generic ‖ image-unique ‖ text-unique] · M_mm ({g + 2 * u} × " +
+            $"{o.MultimodalDim}, N(0, 1/{g + 2 * u}) entries). Maps are drawn from seed {o.Seed}; each file gets " +
+            $"independent Gaussian noise whose standard deviation is {o.Noise} × " +
             $"the signal's root-mean-square entry. The {x.Items - x.ItemsWithPairs} items without training pairs carry " +
             $"no factor: their features are noise only. planted_factors.npy holds the factors (items × {o.Factors}: " +
             "generic, image-unique, text-unique).";

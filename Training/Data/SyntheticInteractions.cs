@@ -52,15 +52,15 @@ public static class SyntheticInteractions
 
     /// <summary>
     /// The dataset <c>sea train</c> uses when given none: 3,000 users and 1,000 items from <see cref="Generate"/>,
-    /// with semi-synthetic image (256 wide) and text (64 wide) features planted from its training pairs by
-    /// <see cref="FeatureSynthesizer"/>. Small enough to train SEA on two cores in about a minute.
+    /// with semi-synthetic image (256 wide), text (64 wide) and fused multimodal (128 wide) features planted from its
+    /// training pairs by <see cref="FeatureSynthesizer"/>. Small enough to train SEA on two cores in about a minute.
     /// </summary>
     public static Dataset BuiltIn()
     {
         var d = Generate(users: 3000, items: 1000, groups: 25, seed: 7);
         var f = FeatureSynthesizer.Synthesize(d.Users, d.Items, d.Train,
-            new SynthesisOptions(ImageDim: 256, TextDim: 64, GenericRank: 8, UniqueRank: 4, Noise: 0.1, Seed: 7));
-        return new Dataset("synthetic", "(built in)", d.Users, d.Items, d.Train, d.Valid, d.Test, f.Image, f.Text);
+            new SynthesisOptions(ImageDim: 256, TextDim: 64, GenericRank: 8, UniqueRank: 4, Noise: 0.1, Seed: 7, MultimodalDim: 128));
+        return new Dataset("synthetic", "(built in)", d.Users, d.Items, d.Train, d.Valid, d.Test, f.Image, f.Text, multimodal: f.Multimodal);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 namespace Engine.Training.Graph;
 
-/// <summary>The user–item graph propagated over by LightGCN, SEA and FREEDOM.</summary>
+/// <summary>The user–item graph propagated over by LightGCN, SEA, FREEDOM, AlignRec and DRepMRec (MODELS.md §0.2, G1 and G2).</summary>
 public static class InteractionGraph
 {
     /// <summary>
@@ -25,6 +25,14 @@ public static class InteractionGraph
         }
         return CsrMatrix.FromCoo(backend, nodes, nodes, rows, cols, values, dtype);
     }
+
+    /// <summary>
+    /// R, the users × items block of Â (G2): R_ui = 1/sqrt(d_u·d_i) for every training pair. R·H gives users the
+    /// degree-weighted sum of their items' rows of H (AlignRec's and DRepMRec's modal user embeddings).
+    /// </summary>
+    public static CsrMatrix UserItemBlock(Backend backend, int users, int items, ReadOnlySpan<int> pairUsers,
+        ReadOnlySpan<int> pairItems, DType dtype) =>
+        CsrMatrix.FromCoo(backend, users, items, pairUsers, pairItems, PairWeights(users, items, pairUsers, pairItems), dtype);
 
     /// <summary>
     /// Each pair's entry of Â: (d_u + offset)^-1/2 · (d_i + offset)^-1/2, with the degrees counted over the given pairs.

@@ -9,11 +9,15 @@ namespace Engine.Training.Models;
 /// Gradient checks of every model loss on a tiny problem in float64, with every parameter as an input: SEA with its
 /// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone), LightGCN,
 /// FREEDOM (on a pruned graph with the modality terms, and on the full graph without them), VBPR, VBPR+SEA (CLUB or
-/// −MSE distancing) and FREEDOM+SEA (λ > 0 or λ = 0, CLUB or −MSE distancing).
+/// −MSE distancing), FREEDOM+SEA (λ > 0 or λ = 0, CLUB or −MSE distancing), AlignRec, and DRepMRec in its default and
+/// its alternative gate, combination and frozen features.
 /// </summary>
 public static class ModelGradCheckCases
 {
     private const int Users = 5, Items = 6;
+
+    /// <summary>The configured batch size the tiny two-line models divide their L2 penalty by (the batch has 4 rows).</summary>
+    public const int TinyBatchSize = 8;
 
     public static IReadOnlyList<GradCheckCase> All { get; } =
     [
@@ -31,6 +35,14 @@ public static class ModelGradCheckCases
         FreedomSea("freedom_sea_loss", new FreedomSeaOptions { Freedom = new FreedomOptions { RegWeight = 0.5 } }),
         FreedomSea("freedom_sea_loss_lambda_0", new FreedomSeaOptions()),
         FreedomSea("freedom_sea_loss_l2_distance", new FreedomSeaOptions { Distance = Distance.L2 }),
+        new("alignrec_loss", (backend, rng) =>
+        {
+            var model = TinyAlignRec(backend, rng);
+            return new GradCheckProblem(model.Parameters, () => model.Loss(TinyBatch));
+        }),
+        DRepMRec("drepmrec_loss", new DRepMRecOptions()),
+        DRepMRec("drepmrec_loss_purifier_sum_frozen_features",
+            new DRepMRecOptions { Gate = FilterGate.Purifier, Combine = ModalityCombine.Sum, TrainFeatures = false }),
     ];
 
     /// <summary>
@@ -107,6 +119,32 @@ public static class ModelGradCheckCases
         });
     });
 
+    /// <summary>AlignRec at toy widths on <see cref="TinyProblem"/> (the image features as its multimodal ones), every weight large enough to show.</summary>
+    public static AlignRec TinyAlignRec(Backend backend, Rng rng, AlignRecOptions? options = null)
+    {
+        var (adjacency, features, _, _) = TinyProblem(backend, rng);
+        var o = (options ?? new AlignRecOptions { ContrastWeight = 0.5, SimilarityWeight = 0.5, UserItemAlignmentWeight = 0.5, RegWeight = 0.5 })
+            with { Embedding = 3, KnnK = 2 };
+        var itemGraph = ItemKnnGraph.BuildCosine(backend, features, o.KnnK, DType.Float64, null, out _);
+        return new AlignRec(backend, Users, Items, adjacency, TinyUserItemBlock(backend), itemGraph, features, TinyBatchSize, o, rng, DType.Float64);
+    }
+
+    /// <summary>DRepMRec at toy widths on <see cref="TinyProblem"/>'s image and text features, every weight large enough to show.</summary>
+    public static DRepMRec TinyDRepMRec(Backend backend, Rng rng, DRepMRecOptions options)
+    {
+        var (adjacency, image, text, _) = TinyProblem(backend, rng);
+        var o = options with { IntraWeight = 0.5, InterWeight = 0.5, SimilarityWeight = 0.5, RegWeight = 0.5, Embedding = 3, KnnK = 2 };
+        var modalities = new[] { ("image", image), ("text", text) }
+            .Select(m => (m.Item1, m.Item2, ItemKnnGraph.BuildCosine(backend, m.Item2, o.KnnK, DType.Float64, null, out _))).ToArray();
+        return new DRepMRec(backend, Users, Items, adjacency, TinyUserItemBlock(backend), modalities, TinyBatchSize, o, rng, DType.Float64);
+    }
+
+    private static GradCheckCase DRepMRec(string name, DRepMRecOptions options) => new(name, (backend, rng) =>
+    {
+        var model = TinyDRepMRec(backend, rng, options);
+        return new GradCheckProblem(model.Parameters, () => model.Loss(TinyBatch));
+    });
+
     private static GradCheckCase LightGcn(string name, RegForm form) => new(name, (backend, rng) =>
     {
         var (adjacency, _, _, batch) = TinyProblem(backend, rng);
@@ -152,6 +190,8 @@ public static class ModelGradCheckCases
         });
     });
 
+    private static TrainingBatch TinyBatch => new([0, 2, 3, 4], [1, 3, 4, 5], [2, 0, 1, 3]);
+
     /// <summary>The tiny problem's training pairs.</summary>
     public static InteractionSet TinyPairs => new([0, 0, 1, 2, 2, 3, 4, 4], [0, 1, 2, 1, 3, 4, 5, 0]);
 
@@ -162,7 +202,10 @@ public static class ModelGradCheckCases
         var adjacency = InteractionGraph.NormalizedAdjacency(backend, Users, Items, pairs.Users, pairs.Items, DType.Float64);
         var image = new FeatureMatrix(Items, 8, Array.ConvertAll(rng.NormalArray(Items * 8, 0, 1), v => (float)v));
         var text = new FeatureMatrix(Items, 6, Array.ConvertAll(rng.NormalArray(Items * 6, 0, 1), v => (float)v));
-        var batch = new TrainingBatch([0, 2, 3, 4], [1, 3, 4, 5], [2, 0, 1, 3]);
-        return (adjacency, image, text, batch);
+        return (adjacency, image, text, TinyBatch);
     }
+
+    /// <summary>R, the user–item block of <see cref="TinyProblem"/>'s adjacency.</summary>
+    public static CsrMatrix TinyUserItemBlock(Backend backend) =>
+        InteractionGraph.UserItemBlock(backend, Users, Items, TinyPairs.Users, TinyPairs.Items, DType.Float64);
 }

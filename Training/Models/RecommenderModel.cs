@@ -12,6 +12,9 @@ public abstract class RecommenderModel : IDisposable
 {
     public abstract string Name { get; }
 
+    /// <summary>A caveat that goes with every result of the model (metrics.json's note), e.g. that it is a reconstruction; null if none.</summary>
+    public virtual string? Note => null;
+
     /// <summary>What the model's optimiser updates; empty for models that are not trained (MostPop).</summary>
     public virtual IReadOnlyList<Var> Parameters => [];
 

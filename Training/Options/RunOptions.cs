@@ -9,17 +9,22 @@ namespace Engine.Training.Options;
 public static class RunOptions
 {
     private static readonly string[] Sea = ["sea"];
-    private static readonly string[] Propagating = ["sea", "lightgcn", "freedom", "freedom-sea"];
+    private static readonly string[] Propagating = ["sea", "lightgcn", "freedom", "freedom-sea", "alignrec", "drepmrec"];
     private static readonly string[] LightGcn = ["lightgcn"];
-    private static readonly string[] Embedding = ["sea", "lightgcn", "freedom", "vbpr", "vbpr-sea", "freedom-sea"];
+    private static readonly string[] Embedding = ["sea", "lightgcn", "freedom", "vbpr", "vbpr-sea", "freedom-sea", "alignrec", "drepmrec"];
     private static readonly string[] VbprSea = ["vbpr-sea"];
+    private static readonly string[] AlignRec = ["alignrec"];
+    private static readonly string[] DRepMRec = ["drepmrec"];
 
     public static IReadOnlyList<RunOption> All { get; } =
     [
-        new RunOption<string>("model", "the model to train", string.Join("|", RunConfig.Models), (given, text) => OptionValues.Choice(given, text, RunConfig.Models),
+        new RunOption<string>("model", "the model to train (drepmrec is our reconstruction: its authors released no code)", string.Join("|", RunConfig.Models), (given, text) => OptionValues.Choice(given, text, RunConfig.Models),
             c => c.Model, (c, v) => c with { Model = v }, v => v, defaultFor: _ => new RunConfig().Model),
         new RunOption<string?>("data", "a MMRec dataset folder", "PATH", (_, text) => text, c => c.Data, (c, v) => c with { Data = v }, v => v,
             defaultFor: _ => "the built-in synthetic dataset with semi-synthetic features"),
+        new RunOption<string?>("mm-features", "AlignRec: a .npy of fused multimodal item features (one row per item, any width) in place of the dataset's mm_feat.npy",
+            "PATH", (_, text) => text, c => c.MultimodalFeatures, (c, v) => c with { MultimodalFeatures = v }, v => v, AlignRec,
+            defaultFor: _ => "the dataset's mm_feat.npy"),
         Int("epochs", "at most this many epochs", ValidRange.AtLeast(1), c => c.Epochs, (c, v) => c with { Epochs = v },
             resumeMayChange: true, defaultFor: _ => "1000 (10 on the built-in dataset)"),
         Int("patience", "early stopping: epochs without a better valid Recall@20 before stopping", ValidRange.NonNegative,
@@ -35,12 +40,14 @@ public static class RunOptions
         Int("dimension", "embedding width (VBPR and VBPR+SEA: the item ID table's; VBPR+SEA and FREEDOM+SEA split their projections in halves, so even)", ValidRange.AtLeast(1),
             c => c.Dimension, (c, v) => c with { Dimension = v }, Embedding),
         Real("reg", "the model's reg_weight (MMRec's name): LightGCN's embedding penalty; FREEDOM's and FREEDOM+SEA's λ, the weight of the two modality BPR terms; " +
-                    "VBPR's and VBPR+SEA's λ, the weight of EmbLoss on the batch's rows",
+                    "VBPR's and VBPR+SEA's λ, the weight of EmbLoss on the batch's rows; AlignRec's and DRepMRec's L2 penalty on the batch's final embeddings",
             ValidRange.NonNegative,
             For("lightgcn", c => c.Reg, (c, v) => c with { Reg = v }),
             For("freedom", c => c.Freedom.RegWeight, (c, v) => c with { Freedom = c.Freedom with { RegWeight = v } }),
             For("vbpr", c => c.Vbpr.RegWeight, (c, v) => c with { Vbpr = c.Vbpr with { RegWeight = v } }),
             For("vbpr-sea", c => c.VbprSea.RegWeight, (c, v) => c with { VbprSea = c.VbprSea with { RegWeight = v } }),
+            For("alignrec", c => c.AlignRec.RegWeight, (c, v) => c with { AlignRec = c.AlignRec with { RegWeight = v } }),
+            For("drepmrec", c => c.DRepMRec.RegWeight, (c, v) => c with { DRepMRec = c.DRepMRec with { RegWeight = v } }),
             For("freedom-sea", c => c.FreedomSea.Freedom.RegWeight,
                 (c, v) => c with { FreedomSea = c.FreedomSea with { Freedom = c.FreedomSea.Freedom with { RegWeight = v } } })),
         Real("edge-dropout", "FREEDOM, FREEDOM+SEA: share of training edges pruned (degree-sensitively) before every epoch; 0 trains on the full graph",
@@ -58,13 +65,17 @@ public static class RunOptions
             For("freedom-sea", c => c.FreedomSea.Beta, (c, v) => c with { FreedomSea = c.FreedomSea with { Beta = v } })),
         Real("mse-weight", "VBPR+SEA: c, the weight of the released −MSE distancing (c/2 per modality), used with --distance l2", ValidRange.NonNegative,
             For("vbpr-sea", c => c.VbprSea.MseWeight, (c, v) => c with { VbprSea = c.VbprSea with { MseWeight = v } })),
-        Real("tau", "SEA, VBPR+SEA, FREEDOM+SEA: InfoNCE temperature", ValidRange.Between(1e-3, 100),
+        Real("tau", "InfoNCE temperature (SEA's, VBPR+SEA's and FREEDOM+SEA's SoloSim; AlignRec's and DRepMRec's in-batch alignments)", ValidRange.Between(1e-3, 100),
             For("sea", c => c.Sea.Temperature, (c, v) => c with { Sea = c.Sea with { Temperature = v } }),
             For("vbpr-sea", c => c.VbprSea.Temperature, (c, v) => c with { VbprSea = c.VbprSea with { Temperature = v } }),
+            For("alignrec", c => c.AlignRec.Temperature, (c, v) => c with { AlignRec = c.AlignRec with { Temperature = v } }),
+            For("drepmrec", c => c.DRepMRec.Temperature, (c, v) => c with { DRepMRec = c.DRepMRec with { Temperature = v } }),
             For("freedom-sea", c => c.FreedomSea.Temperature, (c, v) => c with { FreedomSea = c.FreedomSea with { Temperature = v } })),
         Int("knn-k", "neighbours per item in the item–item graph (at most the item count)", ValidRange.AtLeast(1),
             For("sea", c => c.Sea.KnnK, (c, v) => c with { Sea = c.Sea with { KnnK = v } }),
             For("freedom", c => c.Freedom.KnnK, (c, v) => c with { Freedom = c.Freedom with { KnnK = v } }),
+            For("alignrec", c => c.AlignRec.KnnK, (c, v) => c with { AlignRec = c.AlignRec with { KnnK = v } }),
+            For("drepmrec", c => c.DRepMRec.KnnK, (c, v) => c with { DRepMRec = c.DRepMRec with { KnnK = v } }),
             For("freedom-sea", c => c.FreedomSea.Freedom.KnnK, (c, v) => c with { FreedomSea = c.FreedomSea with { Freedom = c.FreedomSea.Freedom with { KnnK = v } } })),
         Real("image-weight", "weight of the image kNN graph in the item–item graph (text gets 1 − w)", ValidRange.Fraction,
             For("sea", c => c.Sea.ImageWeight, (c, v) => c with { Sea = c.Sea with { ImageWeight = v } }),
@@ -89,6 +100,24 @@ public static class RunOptions
             c => c.Sea.EvalEmbeddings, (c, v) => c with { Sea = c.Sea with { EvalEmbeddings = v } }, Sea),
         Bool("reassociate", "SEA: compute the first layers reassociated (fast); false computes them as written, for checking",
             c => c.Sea.Reassociate, (c, v) => c with { Sea = c.Sea with { Reassociate = v } }, Sea),
+        Real("cl-weight", "AlignRec: λ_cl, weight of the in-batch InfoNCE between its modal and behaviour embeddings", ValidRange.NonNegative,
+            c => c.AlignRec.ContrastWeight, (c, v) => c with { AlignRec = c.AlignRec with { ContrastWeight = v } }, AlignRec),
+        Real("uia-weight", "AlignRec: weight of the user–item alignment 1 − mean cos(user, positive item)", ValidRange.NonNegative,
+            c => c.AlignRec.UserItemAlignmentWeight, (c, v) => c with { AlignRec = c.AlignRec with { UserItemAlignmentWeight = v } }, AlignRec),
+        Real("sim-weight", "weight of the similarity term ‖H Hᵀ − C‖_F / B keeping modal embeddings near the original features' cosines (AlignRec's λ_sim, DRepMRec's λ_S)",
+            ValidRange.NonNegative,
+            For("alignrec", c => c.AlignRec.SimilarityWeight, (c, v) => c with { AlignRec = c.AlignRec with { SimilarityWeight = v } }),
+            For("drepmrec", c => c.DRepMRec.SimilarityWeight, (c, v) => c with { DRepMRec = c.DRepMRec with { SimilarityWeight = v } })),
+        Real("intra-weight", "DRepMRec: λ_intra, weight of the InfoNCE of the same user or item across the behaviour and modal lines", ValidRange.NonNegative,
+            c => c.DRepMRec.IntraWeight, (c, v) => c with { DRepMRec = c.DRepMRec with { IntraWeight = v } }, DRepMRec),
+        Real("inter-weight", "DRepMRec: λ_inter, weight of the InfoNCE of users against their positive items across the lines", ValidRange.NonNegative,
+            c => c.DRepMRec.InterWeight, (c, v) => c with { DRepMRec = c.DRepMRec with { InterWeight = v } }, DRepMRec),
+        Enum("gate", "DRepMRec: the modal filter gate: self (X ⊙ σ(G·X)) or purifier (AlignRec's E_i ⊙ σ(G·X))",
+            c => c.DRepMRec.Gate, (c, v) => c with { DRepMRec = c.DRepMRec with { Gate = v } }, DRepMRec),
+        Enum("combine", "DRepMRec: how the modalities' modal embeddings are combined: mean or sum",
+            c => c.DRepMRec.Combine, (c, v) => c with { DRepMRec = c.DRepMRec with { Combine = v } }, DRepMRec),
+        Bool("train-features", "DRepMRec: train the copies of the image and text features (false keeps them constant)",
+            c => c.DRepMRec.TrainFeatures, (c, v) => c with { DRepMRec = c.DRepMRec with { TrainFeatures = v } }, DRepMRec),
     ];
 
     /// <summary>The entry for a name as typed on a command line or in a file (any case, <c>_</c> for <c>-</c>, leading dashes allowed).</summary>

@@ -20,6 +20,25 @@ public class LossTests
         Assert.Equal(expected / Math.Log(2), Losses.Bpr(p, n, base2: true).Value.Item(), 12);
     }
 
+    /// <summary>AlignRec's L5, its user–item alignment and L8 against their formulas, computed directly.</summary>
+    [Fact]
+    public void Half_squared_norms_cosine_distance_and_similarity_preservation_match_their_formulas()
+    {
+        double[] x = [1, 2, -2, 0.5], y = [3, -1, 0, 2], target = [1, 0.2, 0.2, 1];
+        var a = Matrix(x, 2, 2);
+        var c = Matrix(y, 2, 2);
+        Assert.Equal(0.5 * (x.Sum(v => v * v) + y.Sum(v => v * v)) / 8, Losses.HalfSquaredNorms(8, a, c).Value.Item(), 12);
+
+        double Cos(int r) => (x[2 * r] * y[2 * r] + x[2 * r + 1] * y[2 * r + 1]) /
+                             Math.Sqrt((x[2 * r] * x[2 * r] + x[2 * r + 1] * x[2 * r + 1]) * (y[2 * r] * y[2 * r] + y[2 * r + 1] * y[2 * r + 1]));
+        Assert.Equal(1 - (Cos(0) + Cos(1)) / 2, Losses.CosineDistance(a, c).Value.Item(), 12);
+
+        // H Hᵀ for H = [[1, 2], [-2, 0.5]] is [[5, -1], [-1, 4.25]].
+        double[] gram = [5, -1, -1, 4.25];
+        double expected = Math.Sqrt(gram.Zip(target, (g, t) => (g - t) * (g - t)).Sum()) / 2;
+        Assert.Equal(expected, Losses.SimilarityPreservation(a, Matrix(target, 2, 2)).Value.Item(), 12);
+    }
+
     [Fact]
     public void Bpr_is_finite_for_huge_score_gaps()
     {

@@ -95,7 +95,10 @@ public sealed class BadArgumentTests : IDisposable
     {
         // A RunConfig property missing from the table could not be set from the command line or a file.
         var covered = RunOptions.All.Select(o => o.Name.Replace("-", "")).ToHashSet();
-        var aliases = new Dictionary<string, string> { ["learningrate"] = "lr", ["learningratefactor"] = "lrfactor", ["learningratestep"] = "lrstep" };
+        var aliases = new Dictionary<string, string>
+        {
+            ["learningrate"] = "lr", ["learningratefactor"] = "lrfactor", ["learningratestep"] = "lrstep", ["multimodalfeatures"] = "mmfeatures",
+        };
         foreach (var property in typeof(RunConfig).GetProperties().Where(p => p.SetMethod is not null))
         {
             if (property.PropertyType.Name.EndsWith("Options")) continue; // a model's own record: its fields are options of their own

@@ -141,16 +141,16 @@ public class ConfigFileTests
         try
         {
             var yaml = Path.Combine(folder, "run.yaml");
-            File.WriteAllText(yaml, "model: lightgcn\nlayers: 3\nreg: 1e-3\nclub_pairing: paper\ndistance: l2\nlr: 0.005\nseed: 7\n");
+            File.WriteAllText(yaml, "model: lightgcn\nlayers: 3\nreg: 1e-3\nlr: 0.005\nseed: 7\n");
             var c = Engine.Training.RunConfigFile.Load(yaml);
             Assert.Equal(("lightgcn", 3, 1e-3, 0.005, 7UL), (c.Model, c.Layers, c.Reg, c.LearningRate!.Value, c.Seed));
-            Assert.Equal(Engine.Training.Models.ClubPairing.Paper, c.Sea.ClubPairing);
-            Assert.Equal(Engine.Training.Models.Distance.L2, c.Sea.Distance);
 
             var json = Path.Combine(folder, "run.json");
-            File.WriteAllText(json, """{ "model": "sea", "alpha": 0.1, "knn-k": 5, "reassociate": false }""");
+            File.WriteAllText(json, """{ "alpha": 0.1, "knn-k": 5, "reassociate": false, "club_pairing": "paper", "distance": "l2", "model": "sea" }""");
             var j = Engine.Training.RunConfigFile.Load(json);
             Assert.Equal(("sea", 0.1, 5, false), (j.Model, j.Sea.Alpha, j.Sea.KnnK, j.Sea.Reassociate));
+            Assert.Equal(Engine.Training.Models.ClubPairing.Paper, j.Sea.ClubPairing);
+            Assert.Equal(Engine.Training.Models.Distance.L2, j.Sea.Distance); // applied after the model, which comes last in the file
 
             File.WriteAllText(yaml, "layerz: 3\n");
             var e = Assert.Throws<Engine.Training.Data.DataFormatException>(() => Engine.Training.RunConfigFile.Load(yaml));

@@ -23,7 +23,7 @@ public class SynthFeaturesCommandTests
                     inter.Append($"{u}\t{item}\t{(k < 4 ? 0 : k == 4 ? 1 : 2)}\n");
                 }
             File.WriteAllText(Path.Combine(source, "tiny.inter"), inter.ToString());
-            var options = new SynthesisOptions(ImageDim: 16, TextDim: 8, GenericRank: 2, UniqueRank: 1, Noise: 0.1, Seed: 7);
+            var options = new SynthesisOptions(ImageDim: 16, TextDim: 8, GenericRank: 2, UniqueRank: 1, Noise: 0.1, Seed: 7, MultimodalDim: 12);
 
             var stdout = new StringWriter();
             Assert.Equal(CliErrors.Ok, SynthFeaturesCommand.Run(source, output, options, force: false, stdout));
@@ -32,11 +32,14 @@ public class SynthFeaturesCommandTests
             Assert.Contains("generic 1–2, image-unique 3–3, text-unique 4–4", text);
             Assert.Contains("9 of 10 items carry factors; 1 have no training pair", text);
             Assert.Contains("semi-synthetic", text);
+            Assert.Contains("mm_feat.npy     10×12", text);
 
             var d = Dataset.Load(output);
             Assert.Equal((12, 10), (d.Users, d.Items));
             Assert.Equal((10, 16), (d.Image!.Rows, d.Image.Cols));
             Assert.Equal((10, 8), (d.Text!.Rows, d.Text.Cols));
+            var multimodal = Dataset.Load(output, loadMultimodal: true).Multimodal!;
+            Assert.Equal((10, 12), (multimodal.Rows, multimodal.Cols));
             var manifest = FeatureSynthesizer.ReadManifest(Path.Combine(output, FeatureSynthesizer.ManifestFile));
             Assert.Equal(48, manifest.TrainPairsUsed);
             Assert.Equal(options, manifest.Options);
@@ -67,7 +70,7 @@ public class SynthFeaturesCommandTests
         var command = SynthFeaturesCommand.Create();
         Assert.Equal("synth-features", command.Name);
         var names = command.Options.Select(o => o.Name).ToArray();
-        foreach (var name in new[] { "--data", "--out", "--image-dim", "--text-dim", "--generic-rank", "--unique-rank", "--noise", "--seed", "--force" })
+        foreach (var name in new[] { "--data", "--out", "--image-dim", "--text-dim", "--mm-dim", "--generic-rank", "--unique-rank", "--noise", "--seed", "--force" })
             Assert.Contains(name, names);
         var parse = command.Parse(["--data", "a", "--out", "b"]);
         Assert.Empty(parse.Errors);

@@ -15,8 +15,8 @@ public sealed class CheckpointTests : IDisposable
 {
     private static readonly Dataset Small = SyntheticInteractions.Generate(users: 300, items: 150, groups: 6, seed: 5);
 
-    /// <summary>Small with semi-synthetic features, for SEA and FREEDOM.</summary>
-    private static readonly Dataset SmallWithFeatures = WithFeatures(Small);
+    /// <summary>Small with semi-synthetic features, for SEA, FREEDOM, AlignRec and DRepMRec.</summary>
+    internal static readonly Dataset SmallWithFeatures = WithFeatures(Small);
 
     private readonly string folder = Path.Combine(Path.GetTempPath(), $"sea-ckpt-{Guid.NewGuid():N}");
 
@@ -28,8 +28,8 @@ public sealed class CheckpointTests : IDisposable
     private static Dataset WithFeatures(Dataset d)
     {
         var f = FeatureSynthesizer.Synthesize(d.Users, d.Items, d.Train,
-            new SynthesisOptions(ImageDim: 32, TextDim: 16, GenericRank: 4, UniqueRank: 2, Noise: 0.1, Seed: 3));
-        return new Dataset(d.Name, d.Folder, d.Users, d.Items, d.Train, d.Valid, d.Test, f.Image, f.Text);
+            new SynthesisOptions(ImageDim: 32, TextDim: 16, GenericRank: 4, UniqueRank: 2, Noise: 0.1, Seed: 3, MultimodalDim: 24));
+        return new Dataset(d.Name, d.Folder, d.Users, d.Items, d.Train, d.Valid, d.Test, f.Image, f.Text, multimodal: f.Multimodal);
     }
 
     private static RunConfig LightGcnConfig(int epochs = 6) =>
@@ -60,6 +60,10 @@ public sealed class CheckpointTests : IDisposable
             FreedomSea = new FreedomSeaOptions { Freedom = new FreedomOptions { RegWeight = 1e-3, KnnK = 5 }, ClubSteps = 3 },
         };
 
+    /// <summary>AlignRec or DRepMRec with a learning rate that moves them visibly in a few epochs.</summary>
+    private static RunConfig TwoLineConfig(string model, int epochs = 4) =>
+        new() { Model = model, LearningRate = 5e-3, Epochs = epochs, Batch = 256, Patience = 50, Seed = 7, AlignRec = new() { KnnK = 5 }, DRepMRec = new() { KnnK = 5 } };
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string Run(string name) => Path.Combine(folder, name);
@@ -82,13 +86,18 @@ public sealed class CheckpointTests : IDisposable
         { "lightgcn", 1, 1 }, { "lightgcn", 3, 1 }, { "lightgcn", 5, 1 }, { "sea", 1, 1 }, { "sea", 3, 1 }, { "freedom", 1, 1 }, { "freedom", 3, 1 },
         { "vbpr", 2, 1 }, { "vbpr-sea", 1, 1 }, { "vbpr-sea", 3, 1 }, { "freedom-sea", 1, 1 }, { "freedom-sea", 3, 1 },
         { "lightgcn", 5, 4 }, // checkpoints every 4 epochs (and at improvements): the resumed run repeats the epochs since
+        { "alignrec", 1, 1 }, { "alignrec", 3, 1 }, { "drepmrec", 2, 1 },
     };
 
     [Theory]
     [MemberData(nameof(KillPoints))]
     public void A_run_killed_after_an_epoch_and_resumed_ends_exactly_as_the_uninterrupted_run(string model, int killedAfter, int checkpointEvery)
     {
-        var config = model switch { "sea" => SeaConfig(), "freedom" => FreedomConfig(), "freedom-sea" => FreedomSeaConfig(), "vbpr" or "vbpr-sea" => VbprConfig(model), _ => LightGcnConfig() };
+        var config = model switch
+        {
+            "sea" => SeaConfig(), "freedom" => FreedomConfig(), "freedom-sea" => FreedomSeaConfig(), "vbpr" or "vbpr-sea" => VbprConfig(model),
+            "lightgcn" => LightGcnConfig(), _ => TwoLineConfig(model),
+        };
         var data = model == "lightgcn" ? Small : SmallWithFeatures;
         TrainingResult straight;
         using (var run = Recommender.Create(config, data: data)) straight = run.Train(Run("straight"), cancel: Ct);

@@ -17,6 +17,27 @@ public class EndToEndTests
         return new Trainer(Small, m, config.TrainerOptions).Train(cancel: TestContext.Current.CancellationToken);
     }
 
+    private static readonly Lazy<TrainingResult> MostPopOnBuiltIn = new(() => TrainOnBuiltIn("mostpop"));
+
+    private static TrainingResult TrainOnBuiltIn(string model)
+    {
+        using var run = Recommender.Create(new RunConfig { Model = model, Epochs = 3 });
+        return run.Train(cancel: TestContext.Current.CancellationToken);
+    }
+
+    public static TheoryData<string> TrainedModels => new(RunConfig.Models.Where(m => m != "mostpop"));
+
+    /// <summary>`sea train --model M --epochs 3` on the built-in dataset, each model at its published defaults.</summary>
+    [Theory]
+    [MemberData(nameof(TrainedModels))]
+    public void Three_epochs_on_the_built_in_dataset_beat_MostPop(string model)
+    {
+        var result = TrainOnBuiltIn(model);
+        var mostPop = MostPopOnBuiltIn.Value;
+        foreach (var metric in new[] { "recall@20", "ndcg@20" })
+            Assert.True(result.Test[metric] > mostPop.Test[metric], $"{model} test {metric} {result.Test[metric]:0.0000} vs MostPop {mostPop.Test[metric]:0.0000}");
+    }
+
     [Fact]
     public void LightGcn_beats_MostPop_by_a_clear_margin()
     {
@@ -126,6 +147,41 @@ public class SamplerAndGraphTests
                 Assert.Equal(At(r, c), At(c, r)); // symmetric
         Assert.All(Enumerable.Range(0, 5), k => Assert.Equal(0, At(4, k))); // the isolated item: empty row
         Assert.Equal(6, a.NonZeros);
+    }
+
+    /// <summary>R (G2) is Â's user × item block entry for entry, on a synthetic dataset and on Baby's training pairs.</summary>
+    [Fact]
+    public void User_item_block_is_the_user_rows_of_the_adjacency()
+    {
+        var d = SyntheticInteractions.Generate(users: 120, items: 60, seed: 8);
+        AssertBlock(d);
+        Assert.Equal(d.Train.Count, InteractionGraph.UserItemBlock(CpuBackend.Shared, d.Users, d.Items, d.Train.Users, d.Train.Items, DType.Float64).NonZeros);
+    }
+
+    [Fact]
+    public void User_item_block_on_Baby_has_one_entry_per_training_pair_equal_to_the_adjacency()
+    {
+        var baby = Dataset.Load(SharedData.FindOrSkip("baby"), loadFeatures: false);
+        var r = AssertBlock(baby);
+        Assert.Equal(118_551, r.NonZeros);
+    }
+
+    private static CsrMatrix AssertBlock(Dataset d)
+    {
+        var a = InteractionGraph.NormalizedAdjacency(CpuBackend.Shared, d.Users, d.Items, d.Train.Users, d.Train.Items, DType.Float64);
+        var r = InteractionGraph.UserItemBlock(CpuBackend.Shared, d.Users, d.Items, d.Train.Users, d.Train.Items, DType.Float64);
+        Assert.Equal((d.Users, d.Items), (r.Rows, r.Cols));
+        for (int u = 0; u < d.Users; u++)
+        {
+            var (start, end) = (r.HostRowPtr[u], r.HostRowPtr[u + 1]);
+            Assert.Equal(a.HostRowPtr[u + 1] - a.HostRowPtr[u], end - start);
+            for (int e = start, f = a.HostRowPtr[u]; e < end; e++, f++)
+            {
+                Assert.Equal(a.HostColIdx[f] - d.Users, r.HostColIdx[e]);
+                Assert.Equal(a.HostValues[f], r.HostValues[e]);
+            }
+        }
+        return r;
     }
 
     [Fact]

@@ -150,21 +150,10 @@ public class FreedomSeaTests
             return (users.ToArray<float>(), items.ToArray<float>());
     }
 
-    private static TrainingResult Train(RunConfig config, Dataset? data = null)
+    private static TrainingResult TrainOnSmall(RunConfig config)
     {
-        using var run = Recommender.Create(config, data: data);
+        using var run = Recommender.Create(config, data: Small);
         return run.Train(cancel: Ct);
-    }
-
-    [Fact]
-    public void Three_epochs_at_the_published_defaults_beat_MostPop_on_the_built_in_dataset()
-    {
-        var plugin = Train(new RunConfig { Model = "freedom-sea", Epochs = 3 });
-        var mostPop = Train(new RunConfig { Model = "mostpop" });
-        Assert.True(plugin.Test["recall@20"] > mostPop.Test["recall@20"],
-            $"FREEDOM+SEA test recall@20 {plugin.Test["recall@20"]:0.0000} vs MostPop {mostPop.Test["recall@20"]:0.0000}");
-        Assert.True(plugin.Test["ndcg@20"] > mostPop.Test["ndcg@20"],
-            $"FREEDOM+SEA test ndcg@20 {plugin.Test["ndcg@20"]:0.0000} vs MostPop {mostPop.Test["ndcg@20"]:0.0000}");
     }
 
     [Fact]
@@ -172,9 +161,9 @@ public class FreedomSeaTests
     {
         // λ > 0, so that SEA's terms (and CLUB's permutations) reach the metrics.
         var config = new RunConfig { Model = "freedom-sea", Epochs = 2, Batch = 256, FreedomSea = new FreedomSeaOptions { Freedom = new FreedomOptions { RegWeight = 1e-3 } } };
-        var first = Train(config with { Seed = 5 }, Small);
-        var again = Train(config with { Seed = 5 }, Small);
-        var other = Train(config with { Seed = 6 }, Small);
+        var first = TrainOnSmall(config with { Seed = 5 });
+        var again = TrainOnSmall(config with { Seed = 5 });
+        var other = TrainOnSmall(config with { Seed = 6 });
         Assert.Equal(first.Test, again.Test);
         Assert.Equal(first.History.Select(h => h.LossTerms), again.History.Select(h => h.LossTerms));
         Assert.NotEqual(first.History[0].MeanLoss, other.History[0].MeanLoss);

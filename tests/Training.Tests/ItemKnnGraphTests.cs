@@ -72,4 +72,58 @@ public class ItemKnnGraphTests : IDisposable
         Assert.False(fromCache);
         Assert.Equal(good.ToDense(), again.ToDense());
     }
+
+    /// <summary>
+    /// MODELS.md §6's S_cos facts on random features (few items, so some kept cosines are negative): k entries per row, the diagonal
+    /// 1/deg_i, every entry c_ij / sqrt(deg_i deg_j) with deg the row sums of the kept cosines (recomputed here in
+    /// double from the features), and not symmetric.
+    /// </summary>
+    [Fact]
+    public void Cosine_graph_keeps_k_cosines_per_row_normalised_by_row_degrees()
+    {
+        const int items = 15, width = 8, k = 10;
+        var rng = new Rng(5);
+        var features = new FeatureMatrix(items, width, Array.ConvertAll(rng.NormalArray(items * width, 0, 1), v => (float)v));
+        var s = ItemKnnGraph.BuildCosine(CpuBackend.Shared, features, k, DType.Float64, null, out _);
+
+        double Cosine(int i, int j)
+        {
+            double dot = 0, ni = 0, nj = 0;
+            for (int c = 0; c < width; c++)
+            {
+                dot += (double)features[i, c] * features[j, c];
+                ni += (double)features[i, c] * features[i, c];
+                nj += (double)features[j, c] * features[j, c];
+            }
+            return dot / Math.Sqrt(ni * nj);
+        }
+        var kept = Enumerable.Range(0, items).Select(i => Enumerable.Range(0, items).OrderByDescending(j => Cosine(i, j)).Take(k).ToArray()).ToArray();
+        var degree = kept.Select((row, i) => row.Sum(j => Cosine(i, j))).ToArray();
+        var dense = s.ToDense();
+        for (int i = 0; i < items; i++)
+        {
+            Assert.Equal(k, s.HostRowPtr[i + 1] - s.HostRowPtr[i]);
+            Assert.Equal(kept[i].Order(), Enumerable.Range(s.HostRowPtr[i], k).Select(e => s.HostColIdx[e]));
+            Assert.Equal(1 / degree[i], dense[i * items + i], 1e-6);
+            foreach (int j in kept[i])
+                Assert.Equal(Cosine(i, j), dense[i * items + j] * Math.Sqrt(degree[i] * degree[j]), 1e-6);
+        }
+        Assert.Contains(Enumerable.Range(0, items * items), e => Math.Abs(dense[e] - dense[e % items * items + e / items]) > 1e-3);
+        Assert.Contains(dense, v => v < 0);
+    }
+
+    [Fact]
+    public void The_cosine_graph_has_its_own_cache_entries_beside_the_binary_graph()
+    {
+        var binary = ItemKnnGraph.Build(CpuBackend.Shared, [(Image, 1.0)], 2, DType.Float64, cache, out _);
+        var cosine = ItemKnnGraph.BuildCosine(CpuBackend.Shared, Image, 2, DType.Float64, cache, out bool cached1);
+        var again = ItemKnnGraph.BuildCosine(CpuBackend.Shared, Image, 2, DType.Float64, cache, out bool cached2);
+        Assert.False(cached1);
+        Assert.True(cached2);
+        Assert.Equal(cosine.ToDense(), again.ToDense());
+        Assert.NotEqual(binary.ToDense(), cosine.ToDense());
+        Assert.Equal(binary.ToDense(), ItemKnnGraph.Build(CpuBackend.Shared, [(Image, 1.0)], 2, DType.Float64, cache, out bool binaryCached).ToDense());
+        Assert.True(binaryCached);
+        Assert.Equal(2, Directory.GetFiles(cache).Length);
+    }
 }
