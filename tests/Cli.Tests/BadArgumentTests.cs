@@ -161,7 +161,10 @@ public sealed class BadArgumentTests : IDisposable
         }
         var run = Path.Combine(folder, "run");
         string[] train = ["train", "--model", "lightgcn", "--data", data, "--epochs", "1", "--out", run];
-        Assert.Equal(CliErrors.Ok, InProcess.Sea(train).Exit);
+        var (first, log) = InProcess.Sea(train);
+        Assert.Equal(CliErrors.Ok, first);
+        Assert.Contains("device: CPU, ", log); // train says where it runs and which GEMM it uses, before the first epoch
+        Assert.Contains(", GEMM by ", log.Split("epoch    1")[0]);
         var metrics = File.ReadAllText(Path.Combine(run, Recommender.MetricsFile));
 
         var (exit, output) = InProcess.Sea([.. train, "--seed", "5"]);
