@@ -10,7 +10,7 @@ public static class SeaCli
 {
     public static RootCommand Build()
     {
-        var root = new RootCommand("sea: trains and checks multimodal recommenders (SEA, LightGCN) on the CPU or a CUDA GPU.");
+        var root = new RootCommand("sea: trains and checks multimodal recommenders (SEA, VBPR, FREEDOM, AlignRec, DRepMRec and their plug-in variants, LightGCN) on the CPU or a CUDA GPU.");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(RecommendCommand.Create());
