@@ -138,6 +138,7 @@ internal static class BenchCommand
 
     public static int RunSea(string? folder, int batches, string? outputPath)
     {
+        if (outputPath is not null) AtomicFile.CheckReplaceable(outputPath);
         var data = folder is null ? BabySized() : Engine.Training.Data.Dataset.Load(folder);
         var report = SeaBenchmark.Run(data, batches, Engine.Cpu.CpuBackend.Shared, Console.Error);
         var table = new Table().AddColumns("path", "batches", "median ms/batch", "of which CLUB loop");
@@ -161,6 +162,7 @@ internal static class BenchCommand
 
     public static int RunOps(bool quick, string? outputPath)
     {
+        if (outputPath is not null) AtomicFile.CheckReplaceable(outputPath);
         var report = OpsBenchmark.Run(quick, Console.Error);
         var floors = report.Machine;
         AnsiConsole.MarkupLine(Markup.Escape(

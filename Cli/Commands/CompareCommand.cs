@@ -24,6 +24,7 @@ internal static class CompareCommand
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(runs)!;
+            if (parse.GetValue(markdown) is { } target) Engine.IO.AtomicFile.CheckReplaceable(target);
             var read = paths.Select(ReadRuns).ToList();
             if (paths.Length == 2) AnsiConsole.Write(MetricTable(Compare(read[0].BySeed, read[1].BySeed)));
             var rows = Summary(paths, read);

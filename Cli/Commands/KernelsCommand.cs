@@ -33,6 +33,7 @@ internal static class KernelsCommand
     {
         if (arch is not null && !KernelCompiler.IsArchitecture(arch))
             throw new ArgumentException($"--arch must be sm_XX or compute_XX (e.g. sm_90, compute_90), got '{arch}'");
+        if (outFile is not null) Engine.IO.AtomicFile.CheckReplaceable(outFile);
         string? source = sourceFile is null ? null : File.ReadAllText(sourceFile);
         var version = KernelCompiler.NvrtcVersion();
         output.WriteLine($"nvrtc:         {version.Major}.{version.Minor} from {KernelCompiler.NvrtcLibrary}");

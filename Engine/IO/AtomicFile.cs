@@ -11,6 +11,12 @@ namespace Engine.IO;
 /// </summary>
 public static partial class AtomicFile
 {
+    /// <summary>
+    /// Refuses, before any work, an output path that <see cref="Write"/> would refuse (a folder, device, FIFO, socket, or
+    /// a link to one or to nothing), so that a command does not compute for minutes and then fail to write.
+    /// </summary>
+    public static void CheckReplaceable(string path) => ReplaceableTarget(path);
+
     public static void WriteAllText(string path, string contents) =>
         Write(path, stream =>
         {

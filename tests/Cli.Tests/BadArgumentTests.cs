@@ -52,6 +52,18 @@ public sealed class BadArgumentTests : IDisposable
         Assert.Contains(expected, line);
     }
 
+    /// <summary>An output the write would refuse is refused first: here before the (missing) checkpoint is even read.</summary>
+    [Theory]
+    [InlineData("recommend", "--checkpoint", "/no/such/run", "--out", "/dev/null")]
+    [InlineData("bench", "sea", "--data", "/no/such/data", "--out", "/dev/null")]
+    [InlineData("compare", "/no/such/a.json", "/no/such/b.json", "--markdown", "/dev/null")]
+    public void An_output_that_would_be_refused_is_refused_before_any_work(params string[] args)
+    {
+        var (exit, output) = InProcess.Sea(args);
+        Assert.Equal(CliErrors.BadInput, exit);
+        Assert.Equal("sea: error: /dev/null: is a character device, not a regular file; refusing to replace it", output.Trim());
+    }
+
     [Fact]
     public void A_configuration_file_is_checked_by_the_same_table()
     {
