@@ -60,8 +60,7 @@ internal static class CompareCommand
     {
         string Stat(Runs r, string metric)
         {
-            var values = r.BySeed.Values.Select(m => m[metric]).ToArray();
-            double mean = values.Average(), std = values.Length < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
+            var (mean, std) = MeanStd.Of(r.BySeed.Values.Select(m => m[metric]).ToArray());
             return $"{mean:0.0000} ± {std:0.0000}";
         }
         string Against(int i, string metric)
