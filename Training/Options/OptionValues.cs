@@ -40,10 +40,8 @@ public readonly record struct ValidRange(double Min, double Max, bool MinOpen = 
     public string Hint(string letter) => double.IsPositiveInfinity(Max) ? $"{letter} {this}" : $"{letter} in {this}";
 
     public override string ToString() => double.IsPositiveInfinity(Max)
-        ? $"{(MinOpen ? ">" : "≥")} {Number(Min)}"
-        : $"{(MinOpen ? "(" : "[")}{Number(Min)}, {Number(Max)}{(MaxOpen ? ")" : "]")}";
-
-    private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        ? $"{(MinOpen ? ">" : "≥")} {RunOption.Format(Min)}"
+        : $"{(MinOpen ? "(" : "[")}{RunOption.Format(Min)}, {RunOption.Format(Max)}{(MaxOpen ? ")" : "]")}";
 }
 
 /// <summary>Parsing of option values, shared by the command line and configuration files so both refuse alike.</summary>
