@@ -155,28 +155,27 @@ public sealed record RunConfig
     {
         var (image, text) = BothFeatures(data, "SEA");
         var o = Sea with { Layers = Layers, Embedding = Dimension };
-        var itemGraph = ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32,
-            ItemKnnGraph.DefaultCacheFolder, out _);
+        var itemGraph = ItemGraph(backend, image, text, o.ImageWeight, o.KnnK);
         return new Sea(backend, data.Users, data.Items, Adjacency(data, backend), itemGraph, image, text, o, new Rng(Seed));
     }
 
     private Freedom BuildFreedom(Dataset data, Backend backend)
     {
         var (image, text) = BothFeatures(data, "FREEDOM");
-        return new Freedom(backend, data.Users, data.Items, data.Train, FreedomItemGraph(backend, Freedom, image, text), image, text, Freedom,
-            Layers, new Rng(Seed), Dimension);
+        var itemGraph = ItemGraph(backend, image, text, Freedom.ImageWeight, Freedom.KnnK);
+        return new Freedom(backend, data.Users, data.Items, data.Train, itemGraph, image, text, Freedom, Layers, new Rng(Seed), Dimension);
     }
 
     private FreedomSea BuildFreedomSea(Dataset data, Backend backend)
     {
         var (image, text) = BothFeatures(data, "FREEDOM+SEA");
-        return new FreedomSea(backend, data.Users, data.Items, data.Train, FreedomItemGraph(backend, FreedomSea.Freedom, image, text), image, text,
-            FreedomSea, Layers, new Rng(Seed), Dimension);
+        var itemGraph = ItemGraph(backend, image, text, FreedomSea.Freedom.ImageWeight, FreedomSea.Freedom.KnnK);
+        return new FreedomSea(backend, data.Users, data.Items, data.Train, itemGraph, image, text, FreedomSea, Layers, new Rng(Seed), Dimension);
     }
 
-    /// <summary>FREEDOM's S (G3) from the original features, cached on disk.</summary>
-    private static CsrMatrix FreedomItemGraph(Backend backend, FreedomOptions o, FeatureMatrix image, FeatureMatrix text) =>
-        ItemKnnGraph.Build(backend, [(image, o.ImageWeight), (text, 1 - o.ImageWeight)], o.KnnK, DType.Float32, ItemKnnGraph.DefaultCacheFolder, out _);
+    /// <summary>The item–item kNN graph of the image and text features, weighted w and 1 − w (SEA's, FREEDOM's S), cached on disk.</summary>
+    private static CsrMatrix ItemGraph(Backend backend, FeatureMatrix image, FeatureMatrix text, double imageWeight, int knnK) =>
+        ItemKnnGraph.Build(backend, [(image, imageWeight), (text, 1 - imageWeight)], knnK, DType.Float32, ItemKnnGraph.DefaultCacheFolder, out _);
 
     private Vbpr BuildVbpr(Dataset data, Backend backend)
     {

@@ -62,8 +62,6 @@ internal static class BenchCommand
     public static int RunTrain(TrainBenchOptions options, string? folder, string device, string? compare, string? outputFolder,
         Engine.Training.Data.Dataset? data = null, bool composed = false)
     {
-        if (options.Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {options.Epochs}");
-        if (options.MaxBatches < 1) throw new ArgumentException($"--max-batches must be at least 1, got {options.MaxBatches}");
         string[] devices = compare is null ? [device] : compare.Split(',', StringSplitOptions.TrimEntries);
         if (compare is not null && !(devices.Length == 2 && devices.Order().SequenceEqual(["cpu", "cuda"])))
             throw new FormatException($"--compare takes cpu,cuda, got '{compare}'");

@@ -60,14 +60,15 @@ internal static class CompareCommand
     {
         string Stat(Runs r, string metric)
         {
-            var values = r.BySeed.Values.Select(m => m[metric]).ToArray();
-            double mean = values.Average(), std = values.Length < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
+            var (mean, std) = MeanStd.Of(r.BySeed.Values.Select(m => m[metric]).ToArray());
             return $"{mean:0.0000} ± {std:0.0000}";
         }
+        // Each run's paired test against the first, once per run (both columns read it).
+        var against = read.Select((r, i) => i == 0 ? null : Compare(read[0].BySeed, r.BySeed)).ToList();
         string Against(int i, string metric)
         {
             if (i == 0) return "—";
-            var row = Compare(read[0].BySeed, read[i].BySeed).Single(r => r.Metric == metric);
+            var row = against[i]!.Single(r => r.Metric == metric);
             return $"{Signed(row.MeanB - row.MeanA)} ({(double.IsNaN(row.P) ? "1 seed" : row.P.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture))})";
         }
         return read.Select((r, i) => new[]

@@ -31,7 +31,6 @@ internal static class FeaturesCommand
     {
         if ((itemsFile is null) == (metaFile is null))
             throw new ArgumentException("give exactly one of --items FILE and --meta FILE");
-        if (batch < 1) throw new ArgumentException($"--batch {batch}: must be at least 1");
         Engine.IO.AtomicFile.CheckReplaceable(outFile);
         var source = (itemsFile ?? metaFile)!;
         var texts = itemsFile is not null ? ItemTexts.ReadTsv(itemsFile) : ItemTexts.ReadMeta(metaFile!);

@@ -32,7 +32,6 @@ internal static class RecommendCommand
 
     public static int Run(string checkpoint, string? dataFolder, string users, int top, string output, bool withScores, string device)
     {
-        if (top < 1) throw new ArgumentException($"--top must be at least 1, got {top}");
         AtomicFile.CheckReplaceable(output);
         using var run = Recommender.Load(checkpoint, DeviceChoice.Open(device, Console.Error),
             dataFolder is null ? null : Engine.Training.Data.Dataset.Load(dataFolder));

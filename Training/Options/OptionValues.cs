@@ -40,10 +40,8 @@ public readonly record struct ValidRange(double Min, double Max, bool MinOpen = 
     public string Hint(string letter) => double.IsPositiveInfinity(Max) ? $"{letter} {this}" : $"{letter} in {this}";
 
     public override string ToString() => double.IsPositiveInfinity(Max)
-        ? $"{(MinOpen ? ">" : "≥")} {Number(Min)}"
-        : $"{(MinOpen ? "(" : "[")}{Number(Min)}, {Number(Max)}{(MaxOpen ? ")" : "]")}";
-
-    private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        ? $"{(MinOpen ? ">" : "≥")} {RunOption.Format(Min)}"
+        : $"{(MinOpen ? "(" : "[")}{RunOption.Format(Min)}, {RunOption.Format(Max)}{(MaxOpen ? ")" : "]")}";
 }
 
 /// <summary>Parsing of option values, shared by the command line and configuration files so both refuse alike.</summary>
@@ -53,14 +51,16 @@ public static class OptionValues
     {
         if (!int.TryParse(text?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
             throw new OptionException(option, text, $"not a whole number (expected a whole number {range})");
-        return InRange(option, text, v, range) ? v : 0;
+        CheckRange(option, text, v, range);
+        return v;
     }
 
     public static double Real(string option, string? text, ValidRange range)
     {
         if (!double.TryParse(text?.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
             throw new OptionException(option, text, $"not a finite number (expected a number {range})");
-        return InRange(option, text, v, range) ? v : 0;
+        CheckRange(option, text, v, range);
+        return v;
     }
 
     public static ulong Seed(string option, string? text) =>
@@ -102,6 +102,8 @@ public static class OptionValues
 
     public static IEnumerable<string> Names<T>() where T : struct, System.Enum => System.Enum.GetValues<T>().Select(Name);
 
-    private static bool InRange(string option, string? text, double v, ValidRange range) =>
-        range.Contains(v) ? true : throw new OptionException(option, text, $"out of range (expected {range})");
+    private static void CheckRange(string option, string? text, double v, ValidRange range)
+    {
+        if (!range.Contains(v)) throw new OptionException(option, text, $"out of range (expected {range})");
+    }
 }

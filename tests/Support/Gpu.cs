@@ -24,7 +24,7 @@ internal static class Gpu
         var probe = CudaProbe.Probe();
         if (!probe.Usable)
         {
-            if (Required) Assert.Fail($"SEA_REQUIRE_CUDA=1 but no CUDA device is usable: {probe.Reason}");
+            if (Required) Assert.Fail($"{RequireVariable}=1 but no CUDA device is usable: {probe.Reason}");
             Assert.Skip($"no CUDA device: {probe.Reason}");
         }
         return probe;
