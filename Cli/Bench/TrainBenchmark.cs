@@ -208,8 +208,9 @@ public static class TrainBenchmark
             backend.Fill(src, 1);
             copySeconds = OpsBenchmark.Time(reps, () => { backend.Copy(src, dst); Sync(dst); }).Median;
         }
+        long bytes = (long)copyLength * dtype.SizeInBytes();
         return new DeviceFloors(dtype.Name(), $"{n}×{n} · {n}×{n}", 2.0 * n * n * n / gemmSeconds / 1e9,
-            $"{copyLength} elements ({copyLength * 4L / (1 << 20)} MiB), read + write", MachineFloors.CopyRateGBps((long)copyLength * dtype.SizeInBytes(), copySeconds));
+            $"{copyLength} elements ({bytes / (1 << 20)} MiB), read + write", MachineFloors.CopyRateGBps(bytes, copySeconds));
     }
 
     private static double Median(IReadOnlyList<double> values)
