@@ -73,19 +73,4 @@ internal static class ClubBound
         b.Unary(UnaryOp.Square, own, squaredOwn);
         b.Binary(BinaryOp.Sub, squaredA, squaredOwn, gap);
     }
-
-    /// <summary>Tensors shaped like μ, freed together: the reference favours plain steps over saving memory.</summary>
-    private sealed class Temporaries(Backend b, Tensor like) : IDisposable
-    {
-        private readonly List<Tensor> made = [];
-
-        public Tensor Next()
-        {
-            var t = b.Allocate(like.Rows, like.Cols, like.DType);
-            made.Add(t);
-            return t;
-        }
-
-        public void Dispose() => made.ForEach(t => t.Dispose());
-    }
 }
