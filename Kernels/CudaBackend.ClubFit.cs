@@ -10,8 +10,8 @@ public sealed partial class CudaBackend
     /// <summary>
     /// kernels.cu's club_fit, two launches a step: club_fit_rows, a block per 256 (pair, row)s (q forward and backward
     /// into a scratch of 96 values per row, then the block's gradient over its rows), and club_fit_adam (the blocks'
-    /// gradients summed in block order, then Adam with the step's constants computed here in double, as
-    /// <see cref="AdamStepCore"/> does).
+    /// gradients summed in block order, then Adam with <see cref="AdamConstants"/>, as
+    /// <see cref="AdamStepCore"/>).
     /// </summary>
     protected override void ClubFitCore(Tensor x, Tensor y, int pairs, ClubLayout layout, Tensor parameters, Tensor m, Tensor v,
         int steps, int step0, double lr, double beta1, double beta2, double eps, double weightDecay)
@@ -24,9 +24,8 @@ public sealed partial class CudaBackend
         for (int step = step0 + 1; step <= step0 + steps; step++)
         {
             Launch("club_fit_rows", t, blocks, x.Rows, x.Rows / pairs, Ptr(x), Ptr(y), Ptr(parameters), Ptr(scratch), Ptr(partials));
-            double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
-            Launch("club_fit_adam", t, Blocks(layout.Length), blocks, Ptr(partials), Ptr(parameters), Ptr(m), Ptr(v),
-                Scalar(t, lr / bc1), Scalar(t, Math.Sqrt(bc2)), Scalar(t, 1 - beta1), Scalar(t, beta2), Scalar(t, 1 - beta2), Scalar(t, eps), Scalar(t, weightDecay));
+            Launch("club_fit_adam", t, Blocks(layout.Length),
+                [blocks, Ptr(partials), Ptr(parameters), Ptr(m), Ptr(v), .. AdamConstants(t, lr, beta1, beta2, eps, weightDecay, step)]);
         }
     }
 }

@@ -29,7 +29,7 @@ public sealed partial class CudaBackend
         if (shared > SharedLimit) return false;
         device.Launch(KernelSource.Name("infonce_backward", a.DType), InfoNceBlocks(a.Rows), Threads, (int)shared,
             [a.Rows, a.Cols, Ptr(a), Ptr(c), Scalar(a.DType, invTemperature), Ptr(lse), Scalar(a.DType, scale),
-             da is null ? 0UL : Ptr(da), dc is null ? 0UL : Ptr(dc)], gridY: 2);
+             PtrOrNull(da), PtrOrNull(dc)], gridY: 2);
         return true;
     }
 }

@@ -227,11 +227,19 @@ public sealed unsafe partial class CudaBackend(CudaDevice device) : Backend
 
     protected override void AdamStepCore(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
     {
-        // The bias corrections in double on the host, as the CPU backend and PyTorch compute them.
-        double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
         var t = param.DType;
-        Launch("adam_step", t, Blocks(param.Length), param.Length, Ptr(param), Ptr(grad), Ptr(m), Ptr(v),
-            Scalar(t, lr / bc1), Scalar(t, Math.Sqrt(bc2)), Scalar(t, 1 - beta1), Scalar(t, beta2), Scalar(t, 1 - beta2), Scalar(t, eps), Scalar(t, weightDecay));
+        Launch("adam_step", t, Blocks(param.Length),
+            [param.Length, Ptr(param), Ptr(grad), Ptr(m), Ptr(v), .. AdamConstants(t, lr, beta1, beta2, eps, weightDecay, step)]);
+    }
+
+    /// <summary>
+    /// kernels.cu's adam_update constants for step <paramref name="step"/> (stepSize, bc2Sqrt, 1 − β1, β2, 1 − β2, ε,
+    /// weight decay): the bias corrections in double on the host, as the CPU backend and PyTorch compute them.
+    /// </summary>
+    private static KernelArg[] AdamConstants(DType t, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
+    {
+        double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
+        return [Scalar(t, lr / bc1), Scalar(t, Math.Sqrt(bc2)), Scalar(t, 1 - beta1), Scalar(t, beta2), Scalar(t, 1 - beta2), Scalar(t, eps), Scalar(t, weightDecay)];
     }
 
     public override void Dispose()

@@ -32,10 +32,10 @@ public sealed partial class CpuBackend
     {
         if (a.DType == DType.Float32)
             InfoNceBackward(Data<float>(a), Data<float>(c), a.Rows, a.Cols, (float)invTemperature, Data<float>(lse), (float)(scale * invTemperature),
-                da is null ? null : Data<float>(da), dc is null ? null : Data<float>(dc));
+                OrNull<float>(da), OrNull<float>(dc));
         else
             InfoNceBackward(Data<double>(a), Data<double>(c), a.Rows, a.Cols, invTemperature, Data<double>(lse), scale * invTemperature,
-                da is null ? null : Data<double>(da), dc is null ? null : Data<double>(dc));
+                OrNull<double>(da), OrNull<double>(dc));
         return true;
     }
 

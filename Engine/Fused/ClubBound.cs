@@ -11,7 +11,8 @@ internal static class ClubBound
     {
         using var t = new Temporaries(b, mu);
         var (gap, variance, twiceVariance, ratio) = (t.Next(), t.Next(), t.Next(), t.Next());
-        Gap(b, t, mu, y, permutation, gap);
+        var (a, own) = Differences(b, t, mu, y, permutation);
+        Gap(b, t, a, own, gap);
         b.Unary(UnaryOp.Exp, logVariance, variance);
         b.Unary(UnaryOp.Scale, variance, twiceVariance, 2);
         b.Binary(BinaryOp.Div, gap, twiceVariance, ratio);
@@ -27,10 +28,7 @@ internal static class ClubBound
         b.Unary(UnaryOp.Neg, logVariance, negated);
         b.Unary(UnaryOp.Exp, negated, precision);
         b.Unary(UnaryOp.Scale, precision, w, scale / 2);
-        var (shuffled, a, own) = (t.Next(), t.Next(), t.Next());
-        b.GatherRows(y, permutation, shuffled);
-        b.Binary(BinaryOp.Sub, mu, shuffled, a);
-        b.Binary(BinaryOp.Sub, mu, y, own);
+        var (a, own) = Differences(b, t, mu, y, permutation);
         var product = t.Next();
         if (dMu is not null)
         {
@@ -42,7 +40,7 @@ internal static class ClubBound
         if (dLogVariance is not null)
         {
             var gap = t.Next();
-            Gap(b, t, mu, y, permutation, gap);
+            Gap(b, t, a, own, gap);
             b.Binary(BinaryOp.Mul, gap, w, product);
             b.AddScaled(product, -1, dLogVariance);
         }
@@ -57,30 +55,22 @@ internal static class ClubBound
         }
     }
 
-    /// <summary>gap = (μ − y_π)² − (μ − y)².</summary>
-    private static void Gap(Backend b, Temporaries t, Tensor mu, Tensor y, Tensor permutation, Tensor gap)
+    /// <summary>a = μ − y_π and own = μ − y.</summary>
+    private static (Tensor A, Tensor Own) Differences(Backend b, Temporaries t, Tensor mu, Tensor y, Tensor permutation)
     {
-        var (shuffled, a, squaredA, own, squaredOwn) = (t.Next(), t.Next(), t.Next(), t.Next(), t.Next());
+        var (shuffled, a, own) = (t.Next(), t.Next(), t.Next());
         b.GatherRows(y, permutation, shuffled);
         b.Binary(BinaryOp.Sub, mu, shuffled, a);
-        b.Unary(UnaryOp.Square, a, squaredA);
         b.Binary(BinaryOp.Sub, mu, y, own);
-        b.Unary(UnaryOp.Square, own, squaredOwn);
-        b.Binary(BinaryOp.Sub, squaredA, squaredOwn, gap);
+        return (a, own);
     }
 
-    /// <summary>Tensors shaped like μ, freed together: the reference favours plain steps over saving memory.</summary>
-    private sealed class Temporaries(Backend b, Tensor like) : IDisposable
+    /// <summary>gap = a² − own², from <see cref="Differences"/>.</summary>
+    private static void Gap(Backend b, Temporaries t, Tensor a, Tensor own, Tensor gap)
     {
-        private readonly List<Tensor> made = [];
-
-        public Tensor Next()
-        {
-            var t = b.Allocate(like.Rows, like.Cols, like.DType);
-            made.Add(t);
-            return t;
-        }
-
-        public void Dispose() => made.ForEach(t => t.Dispose());
+        var (squaredA, squaredOwn) = (t.Next(), t.Next());
+        b.Unary(UnaryOp.Square, a, squaredA);
+        b.Unary(UnaryOp.Square, own, squaredOwn);
+        b.Binary(BinaryOp.Sub, squaredA, squaredOwn, gap);
     }
 }
