@@ -20,8 +20,7 @@ public sealed class DataFormatException(string file, int? line, string problem, 
     public string Problem { get; } = problem;
 
     private static string Format(string file, int? line, string problem) =>
-        line is { } l ? $"{Printable(file, int.MaxValue)} line {l}: {Printable(problem, int.MaxValue)}"
-            : $"{Printable(file, int.MaxValue)}: {Printable(problem, int.MaxValue)}";
+        $"{Printable(file, int.MaxValue)}{(line is { } l ? $" line {l}" : "")}: {Printable(problem, int.MaxValue)}";
 
     /// <summary><paramref name="text"/> as <see cref="Printable(ReadOnlySpan{byte}, int)"/> shows its UTF-8.</summary>
     public static string Printable(string text, int maxChars) => Printable(Encoding.UTF8.GetBytes(text), maxChars);

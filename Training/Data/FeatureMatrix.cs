@@ -20,9 +20,13 @@ public sealed record FeatureMatrix(int Rows, int Cols, float[] Data)
             : throw new IndexOutOfRangeException($"({row}, {col}) is outside {Rows}×{Cols}");
 
     /// <summary>The matrix as a tensor on <paramref name="backend"/> (values converted to <paramref name="dtype"/>).</summary>
-    public Tensor ToTensor(Backend backend, DType dtype) => dtype == DType.Float32
-        ? backend.FromArray(Data, Rows, Cols)
-        : backend.FromDoubles(Array.ConvertAll(Data, x => (double)x), Rows, Cols, dtype);
+    public Tensor ToTensor(Backend backend, DType dtype)
+    {
+        // Upload converts on the way, so float64 needs no widened host copy.
+        var tensor = backend.Allocate(Rows, Cols, dtype);
+        backend.Upload<float>(Data, tensor);
+        return tensor;
+    }
 
     public ReadOnlySpan<float> Row(int row) =>
         (uint)row < (uint)Rows

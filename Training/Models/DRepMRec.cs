@@ -47,10 +47,11 @@ public sealed class DRepMRec : TwoLineModel
             var x = modalities[m].Project();
             propagated[m] = (modalities[m], modalities[m].GateAndPropagate(options.Gate == FilterGate.Self ? x : ItemEmbedding, x));
         }
-        var modal = WithUsers(propagated[0].Items);
-        for (int m = 1; m < modalities.Length; m++) modal += WithUsers(propagated[m].Items);
-        if (options.Combine == ModalityCombine.Mean && modalities.Length > 1) modal *= 1.0 / modalities.Length;
-        return new Lines(BehaviourLine(), modal, propagated);
+        // R is linear: combine the items first, so the users take one R·H, not one per modality.
+        var items = propagated[0].Items;
+        for (int m = 1; m < modalities.Length; m++) items += propagated[m].Items;
+        if (options.Combine == ModalityCombine.Mean && modalities.Length > 1) items *= 1.0 / modalities.Length;
+        return new Lines(BehaviourLine(), WithUsers(items), propagated);
     }
 
     protected override IEnumerable<Var> AlignmentTerms(Lines lines, BatchRows rows, Var user, Var positive)

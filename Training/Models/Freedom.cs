@@ -52,9 +52,9 @@ public class Freedom : RecommenderModel
             pruning = new DegreeSensitivePruning(users, items, train.Users, train.Items, options.EdgeDropout);
         userEmbedding = Var.Parameter(Init.XavierUniform(backend, users, dimension, dtype, rng), "user_embedding");
         itemEmbedding = Var.Parameter(Init.XavierUniform(backend, items, dimension, dtype, rng), "item_id_embedding");
-        imageFeatures = Var.Parameter(Copy(backend, image, dtype), "image_embedding");
+        imageFeatures = Var.Parameter(image.ToTensor(backend, dtype), "image_embedding");
         imageProjection = new Linear(backend, image.Cols, dimension, dtype, rng, "image_trs");
-        textFeatures = Var.Parameter(Copy(backend, text, dtype), "text_embedding");
+        textFeatures = Var.Parameter(text.ToTensor(backend, dtype), "text_embedding");
         textProjection = new Linear(backend, text.Cols, dimension, dtype, rng, "text_trs");
         PruningRng = new Rng(rng.NextUInt64());
     }
@@ -143,12 +143,5 @@ public class Freedom : RecommenderModel
         prunedGraph?.Dispose();
         adjacency.Dispose();
         base.Dispose();
-    }
-
-    private static Tensor Copy(Backend backend, FeatureMatrix features, DType dtype)
-    {
-        var table = backend.Allocate(features.Rows, features.Cols, dtype);
-        backend.Upload<float>(features.Data, table);
-        return table;
     }
 }

@@ -70,8 +70,7 @@ public sealed class LightGcn : RecommenderModel
         Var[] layer0 = [userEmbedding.GatherRows(users), itemEmbedding.GatherRows(positives), itemEmbedding.GatherRows(negatives)];
         if (RegForm == RegForm.Norm)
             return bpr + Term("reg", Losses.EmbeddingNorms(layer0) * RegWeight);
-        var squaredNorms = layer0[0].Square().Sum() + layer0[1].Square().Sum() + layer0[2].Square().Sum();
-        return bpr + Term("reg", squaredNorms * (RegWeight / (2.0 * batch.Count)));
+        return bpr + Term("reg", Losses.HalfSquaredNorms(batch.Count, layer0) * RegWeight);
     }
 
     public override (Tensor Users, Tensor Items) RankingEmbeddings()

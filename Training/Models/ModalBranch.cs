@@ -21,10 +21,7 @@ public sealed class ModalBranch
         if (itemGraph.Rows != features.Rows || itemGraph.Cols != features.Rows)
             throw new ArgumentException($"the {name} item graph is {itemGraph.Rows}×{itemGraph.Cols}, but there are {features.Rows} items");
         this.itemGraph = itemGraph;
-        // float32 features go up as they are (Baby's image table is 29 M values); float64 gradient checks widen them.
-        var original = dtype == DType.Float32
-            ? backend.FromArray(features.Data, features.Rows, features.Cols)
-            : backend.FromDoubles(Array.ConvertAll(features.Data, x => (double)x), features.Rows, features.Cols, dtype);
+        var original = features.ToTensor(backend, dtype);
         var unit = backend.Allocate(features.Rows, features.Cols, dtype);
         backend.RowL2Normalize(original, unit);
         unitFeatures = Var.Constant(unit, $"{name}.unit_features");
