@@ -10,7 +10,8 @@ namespace Engine.Cpu;
 /// logits is one single-threaded managed GEMM into a per-block buffer, so the n×n logits never exist whole. A row's
 /// sums run over the tiles in order and the GEMM's arithmetic per element is fixed by the shapes, whatever block or
 /// thread a row falls in: results are the same bits for any thread count. Extra memory per running block: the logits
-/// tile (rows × tile), a rows × d accumulator and the GEMM's packed panels, under 1 MB in float32.
+/// tile (rows × tile), a rows × d accumulator and the GEMM's packed panels, under 1 MB in float32; the backward adds
+/// its lanes' partial sums of dc.
 /// </summary>
 public sealed partial class CpuBackend
 {
@@ -19,6 +20,10 @@ public sealed partial class CpuBackend
     // read it back.
     private const int InfoNceRows = 192;
     private const int InfoNceTile = 512;
+
+    // Lanes of the backward, each with its own partial sum of dc: a constant, so the sums' order is fixed; enough for
+    // the cores a CPU backend usually has, few enough that their n×d partials stay small.
+    private const int InfoNceLanes = 8;
 
     protected override bool InfoNceForwardCore(Tensor a, Tensor c, double invTemperature, Tensor lse, Tensor positive)
     {
@@ -76,50 +81,73 @@ public sealed partial class CpuBackend
         }, InfoNceRows);
     }
 
+    /// <summary>
+    /// Both gradients from one pass over the logits: each anchor block × candidate tile of p = exp(logit − lse) is
+    /// computed once and used twice, da_block (+)= p·c_tile and dc_tile (+)= pᵀ·a_block, both by GEMM. Anchor blocks own
+    /// their rows of da; dc is summed over every anchor block, so a fixed number of lanes (each a run of blocks, in
+    /// order) keep their own dc partial sums, added up in lane order at the end: the bits do not depend on the thread
+    /// count. Extra memory: <see cref="InfoNceLanes"/> partial sums of n×d.
+    /// </summary>
     private static void InfoNceBackward<T>(T[] a, T[] c, int n, int d, T s, T[] lse, T factor, T[]? da, T[]? dc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (da is not null) InfoNceGradient(a, c, n, d, s, lse, lseOfOwned: true, factor, da);
-        if (dc is not null) InfoNceGradient(c, a, n, d, s, lse, lseOfOwned: false, factor, dc);
-    }
-
-    /// <summary>
-    /// One side of the backward, owning the rows it writes (no two blocks write one element): for each owned row o,
-    /// grad_o += factor·(Σ_t p_ot·streamed_t − streamed_o), with each tile of p recomputed from the logits and the
-    /// weighted sums taken by GEMM. Owned anchors take lse from their own row (da), owned candidates from the streamed
-    /// anchor's (dc), so that the tile holds pᵀ.
-    /// </summary>
-    private static void InfoNceGradient<T>(T[] owned, T[] streamed, int n, int d, T s, T[] lse, bool lseOfOwned, T factor, T[] grad)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ForChunks(n, (first, count) =>
+        var kernel = ManagedGemm.BestKernel<T>();
+        int blocks = (n + InfoNceRows - 1) / InfoNceRows;
+        int lanes = Math.Min(InfoNceLanes, blocks);
+        var partials = dc is null ? null : new T[lanes][];
+        Parallel.For(0, lanes, OneThreadPerCore, lane =>
         {
-            var p = ArrayPool<T>.Shared.Rent(count * InfoNceTile);
-            var acc = ArrayPool<T>.Shared.Rent(count * d);
-            for (int j0 = 0; j0 < n; j0 += InfoNceTile)
+            var p = ArrayPool<T>.Shared.Rent(InfoNceRows * InfoNceTile);
+            var acc = ArrayPool<T>.Shared.Rent(InfoNceRows * d);
+            T[]? partial = null;
+            if (dc is not null)
             {
-                int width = Math.Min(InfoNceTile, n - j0);
-                TileLogits(owned, first, count, streamed, j0, width, d, s, p);
-                for (int r = 0; r < count; r++)
-                {
-                    var row = p.AsSpan(r * width, width);
-                    if (lseOfOwned) TensorPrimitives.Subtract(row, lse[first + r], row);
-                    else TensorPrimitives.Subtract(row, lse.AsSpan(j0, width), row);
-                    TensorPrimitives.Exp<T>(row, row);
-                }
-                // acc (+)= p·streamed_tile; the first tile overwrites what the rented array held.
-                ManagedGemm.Gemm(ManagedGemm.BestKernel<T>(), 1, false, false, count, d, width, T.One, p, width,
-                    streamed.AsSpan(j0 * d, width * d), d, j0 == 0 ? T.Zero : T.One, acc, d);
+                partial = partials![lane] = ArrayPool<T>.Shared.Rent(n * d);
+                Array.Clear(partial, 0, n * d);
             }
-            for (int r = 0; r < count; r++)
+            for (int block = blocks * lane / lanes; block < blocks * (lane + 1) / lanes; block++)
             {
-                int o = first + r;
-                for (int k = 0; k < d; k++)
-                    grad[o * d + k] += factor * (acc[r * d + k] - streamed[o * d + k]);
+                int first = block * InfoNceRows, count = Math.Min(InfoNceRows, n - first);
+                var anchors = a.AsSpan(first * d, count * d);
+                for (int j0 = 0; j0 < n; j0 += InfoNceTile)
+                {
+                    int width = Math.Min(InfoNceTile, n - j0);
+                    var candidates = c.AsSpan(j0 * d, width * d);
+                    TileLogits(a, first, count, c, j0, width, d, s, p);
+                    for (int r = 0; r < count; r++)
+                    {
+                        var row = p.AsSpan(r * width, width);
+                        TensorPrimitives.Subtract(row, lse[first + r], row);
+                        TensorPrimitives.Exp<T>(row, row);
+                    }
+                    // acc (+)= p·c_tile (the first tile overwrites what the rented array held); partial_tile += pᵀ·a_block.
+                    if (da is not null)
+                        ManagedGemm.Gemm(kernel, 1, false, false, count, d, width, T.One, p, width, candidates, d, j0 == 0 ? T.Zero : T.One, acc, d);
+                    if (partial is not null)
+                        ManagedGemm.Gemm(kernel, 1, true, false, width, d, count, T.One, p, width, anchors, d, T.One, partial.AsSpan(j0 * d, width * d), d);
+                }
+                if (da is not null)
+                    for (int r = 0; r < count; r++)
+                    {
+                        int o = first + r;
+                        for (int k = 0; k < d; k++)
+                            da[o * d + k] += factor * (acc[r * d + k] - c[o * d + k]);
+                    }
             }
             ArrayPool<T>.Shared.Return(p);
             ArrayPool<T>.Shared.Return(acc);
-        }, InfoNceRows);
+        });
+        if (dc is null) return;
+        ForChunks(n * d, (start, count) =>
+        {
+            for (int e = start; e < start + count; e++)
+            {
+                T sum = partials![0][e];
+                for (int lane = 1; lane < lanes; lane++) sum += partials[lane][e];
+                dc[e] += factor * (sum - a[e]);
+            }
+        });
+        foreach (var partial in partials!) ArrayPool<T>.Shared.Return(partial);
     }
 
     /// <summary>

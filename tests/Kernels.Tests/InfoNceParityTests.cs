@@ -97,7 +97,9 @@ public class InfoNceMemoryTests(ITestOutputHelper output)
         long composed = AllocatedByForwardAndBackward(new CpuBackend { ComposedOnly = true }, n, d);
         output.WriteLine($"n = {n}, d = {d}, float64: kernel {kernel / 1e6:0.00} MB, composed {composed / 1e6:0.0} MB, n² logits {logitBytes / 1e6:0.0} MB");
         Assert.True(composed >= logitBytes, "the measure must see the composed reference's n×n logits");
-        Assert.True(kernel < logitBytes / 16, $"the kernel allocated {kernel} bytes; n² logits are {logitBytes}");
+        // O(n·d): the backward's lanes keep 8 partial sums of n×d; everything else is per block and tile.
+        long rowsBytes = (long)n * d * sizeof(double);
+        Assert.True(kernel < 12 * rowsBytes, $"the kernel allocated {kernel} bytes, {(double)kernel / rowsBytes:0.0} × n×d; n² logits are {logitBytes}");
     }
 
     /// <summary>Bytes the process allocated over one forward and one backward (both gradients), inputs and outputs excluded.</summary>
