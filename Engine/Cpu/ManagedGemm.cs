@@ -17,7 +17,8 @@ namespace Engine.Cpu;
 /// in registers (6 rows × 2 vectors) and walks k with one broadcast of A and two vector loads of B per step.
 /// kc is sized so a B micro-panel stays in L1 while the micro-kernel runs down the A block, and mc so the A block
 /// stays in L2. One departure: when C is narrow (a panel of B fits in half of L2, as in the n = 64 products of a
-/// neural network's layers), packing A would cost as much as using it, so the kernel reads A in place instead.
+/// neural network's layers), packing A would cost as much as using it, so the kernel reads A in place instead; and
+/// when C is short and wide, it computes Cᵀ in that order and transposes it back.
 ///
 /// Threads split the tiles of C, never k, and every tile runs the same arithmetic (edge tiles go through a padded
 /// scratch tile; A in place or packed holds the same values), so each element of C is a chain of fused multiply-adds
@@ -92,8 +93,57 @@ internal static unsafe class ManagedGemm
                 ScaleC(m, n, beta, pc, ldc);
                 return;
             }
-            new Job<T>(Tilings<T>.For(kernel), maxThreads, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc).Run();
+            var tiling = Tilings<T>.For(kernel);
+            if (ComputeTransposed<T>(tiling, m, n, k))
+                GemmTransposed(tiling, maxThreads, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            else
+                new Job<T>(tiling, maxThreads, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc).Run();
         }
+    }
+
+    /// <summary>
+    /// Whether C is better computed as its transpose, Cᵀ = op(B)ᵀ·op(A)ᵀ. When C is short and wide (a few hundred rows,
+    /// thousands of columns, a long k), the plain order packs all of op(B) for a few rows' use, while the transposed
+    /// order reads that big operand in place (the short one becomes the packed panel, within the in-place budget) and
+    /// pays only for transposing C.
+    /// </summary>
+    private static bool ComputeTransposed<T>(Tiling t, int m, int n, int k) where T : unmanaged
+        => ReadsAInPlace<T>(t, m) && !ReadsAInPlace<T>(t, n) && k >= 2 * m;
+
+    /// <summary>Whether a panel of C <paramref name="n"/> columns wide is narrow enough for the kernel to read A in place.</summary>
+    private static bool ReadsAInPlace<T>(Tiling t, int n) where T : unmanaged
+        => (long)t.Kc * RoundUp(Math.Min(t.Nc, n), t.Nr) * sizeof(T) <= DirectABudget;
+
+    /// <summary>
+    /// C = α·op(A)·op(B) + β·C computed as Cᵀ into a scratch array and transposed back. Each element is the same chain
+    /// of fused multiply-adds as in the plain order (x·y + acc is symmetric in x and y, and k is cut into the same kc
+    /// slices), and β applies to the same values, so the bits are those of the plain order.
+    /// </summary>
+    private static void GemmTransposed<T>(Tiling tiling, int maxThreads, bool transA, bool transB, int m, int n, int k,
+        T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* ct = Allocate<T>((nint)n * m);
+        try
+        {
+            if (beta != T.Zero) Transpose(m, n, c, ldc, ct, m);
+            new Job<T>(tiling, maxThreads, !transB, !transA, n, m, k, alpha, b, ldb, a, lda, beta, ct, m).Run();
+            Transpose(n, m, ct, m, c, ldc);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(ct);
+        }
+    }
+
+    /// <summary>dst (cols×rows, row stride ldd) = srcᵀ (src rows×cols, row stride lds), in square blocks that stay in L1.</summary>
+    private static void Transpose<T>(int rows, int cols, T* src, nint lds, T* dst, nint ldd) where T : unmanaged
+    {
+        const int block = 32;
+        for (int i0 = 0; i0 < rows; i0 += block)
+            for (int j0 = 0; j0 < cols; j0 += block)
+                for (int i = i0; i < Math.Min(rows, i0 + block); i++)
+                    for (int j = j0; j < Math.Min(cols, j0 + block); j++)
+                        dst[j * ldd + i] = src[i * lds + j];
     }
 
     /// <summary>
@@ -206,7 +256,7 @@ internal static unsafe class ManagedGemm
                     // Packing A is a pass over all of it for every panel of B; when C is narrow, each packed element
                     // would be used only a few times, and the packing costs as much as the multiplying. Then the
                     // kernel reads A in place, tile by tile, and the whole (small) packed B panel stays in L2.
-                    _directA = (long)t.Kc * strips * t.Nr * sizeof(T) <= DirectABudget;
+                    _directA = ReadsAInPlace<T>(t, _nc);
                     // A few tasks per thread, so that uneven ones even out. Row blocks are cut evenly (at most mc,
                     // which only bounds the packed block); unpacked, they may be cut finer. When rows alone cannot
                     // make enough tasks (short, wide C), the strips are shared out too. None of this changes what

@@ -192,6 +192,36 @@ public class GemmTests
     }
 
     [Fact]
+    public void ShortWideProductsGiveTheBitsOfTheirTransposes()
+    {
+        // C = op(A)·op(B) short and wide is computed as its transpose inside; computing Cᵀ = op(B)ᵀ·op(A)ᵀ from outside
+        // (tall and narrow, the plain order) must give the same bits, β's share included.
+        foreach (var (ta, tb) in Transposes)
+        {
+            TransposeSameBits<float>(ta, tb);
+            TransposeSameBits<double>(ta, tb);
+        }
+    }
+
+    private static void TransposeSameBits<T>(bool transA, bool transB) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int m = 40, n = 700, k = 300;
+        var p = Problem<T>.Random(new Random(6), transA, transB, m, n, k, pad: 1);
+        var (alpha, beta) = (T.CreateTruncating(0.75), T.CreateTruncating(-0.5));
+        var c = (T[])p.C.Clone();
+        ManagedGemm.Gemm(transA, transB, m, n, k, alpha, p.A, p.Lda, p.B, p.Ldb, beta, c, p.Ldc);
+        p.AssertClose(c, 0.75, -0.5, $"{m}×{n}×{k}");
+
+        var ct = new T[n * m];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) ct[j * m + i] = p.C[i * p.Ldc + j];
+        ManagedGemm.Gemm(!transB, !transA, n, m, k, alpha, p.B, p.Ldb, p.A, p.Lda, beta, ct, m);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                Assert.Equal(ct[j * m + i], c[i * p.Ldc + j]);
+    }
+
+    [Fact]
     public void OtherElementTypesUseTheScalarKernel()
     {
         foreach (var (ta, tb) in Transposes)
