@@ -152,7 +152,10 @@ public sealed class Sea : RecommenderModel
     private sealed class Modality
     {
         private readonly Var features;
-        private readonly Linear projection, mlpIn, mlpOut, genericTrans, uniqueTrans;
+        // W_m and its bias as two parameters, the rows that make the generic half of E and those that make the unique
+        // half, so that the consumers of one half multiply by its rows without copying them out of W_m.
+        private readonly Var genericWeight, genericBias, uniqueWeight, uniqueBias;
+        private readonly Linear mlpIn, mlpOut, genericTrans, uniqueTrans;
         private readonly Var preference;
         private readonly int half;
 
@@ -161,7 +164,7 @@ public sealed class Sea : RecommenderModel
             if (f.Cols < 2 || f.Cols % 2 != 0) throw new ArgumentException($"{name} features must have an even width to split in halves, got {f.Cols}");
             half = f.Cols / 2;
             features = Var.Constant(f.ToTensor(backend, dtype), $"{name}.features");
-            projection = new Linear(backend, f.Cols, f.Cols, dtype, rng, $"{name}.pre_projection");
+            (genericWeight, genericBias, uniqueWeight, uniqueBias) = SplitPreProjection(backend, f.Cols, dtype, rng, $"{name}.pre_projection");
             mlpIn = new Linear(backend, f.Cols, o.MlpHidden, dtype, rng, $"{name}.mlp.0");
             mlpOut = new Linear(backend, o.MlpHidden, o.Embedding, dtype, rng, $"{name}.mlp.2");
             preference = Var.Parameter(Init.XavierNormal(backend, users, o.Embedding, dtype, rng), $"{name}.user_preference");
@@ -175,7 +178,7 @@ public sealed class Sea : RecommenderModel
 
         public IEnumerable<Var> Parameters =>
         [
-            .. projection.Parameters, .. mlpIn.Parameters, .. mlpOut.Parameters, preference, .. Head.Parameters,
+            genericWeight, genericBias, uniqueWeight, uniqueBias, .. mlpIn.Parameters, .. mlpOut.Parameters, preference, .. Head.Parameters,
             .. genericTrans.Parameters, .. uniqueTrans.Parameters,
         ];
 
@@ -197,43 +200,68 @@ public sealed class Sea : RecommenderModel
             return new ModalityOutput(propagated, Head.AfterFirst(alignHidden, training), generic, unique);
         }
 
-        /// <summary>As written: E = W(F), split into halves, each consumer applied to its part of E.</summary>
+        /// <summary>
+        /// W_m drawn whole, as PyTorch's Linear draws it (so the generator's sequence is unchanged), then cut into the
+        /// rows of the generic half and those of the unique half.
+        /// </summary>
+        private static (Var, Var, Var, Var) SplitPreProjection(Backend backend, int width, DType dtype, Rng rng, string name)
+        {
+            var whole = new Linear(backend, width, width, dtype, rng, name);
+            int half = width / 2;
+            Var Rows(Var x, int start, string part)
+            {
+                var rows = backend.Allocate(x.Rows == 1 ? 1 : half, x.Rows == 1 ? half : width, dtype);
+                if (x.Rows == 1) backend.CopyBlock(x.Value, 0, start, rows, 0, 0, 1, half, accumulate: false);
+                else backend.CopyBlock(x.Value, start, 0, rows, 0, 0, half, width, accumulate: false);
+                return Var.Parameter(rows, $"{name}.{part}");
+            }
+            var split = (Rows(whole.Weight, 0, "generic.weight"), Rows(whole.Bias, 0, "generic.bias"),
+                Rows(whole.Weight, half, "unique.weight"), Rows(whole.Bias, half, "unique.bias"));
+            whole.Weight.Value.Dispose();
+            whole.Bias.Value.Dispose();
+            return split;
+        }
+
+        /// <summary>As written: E = W(F) as its generic and unique halves, each consumer applied to its part of E.</summary>
         private (Var Mlp, Var Align, Var Generic, Var Unique) FirstLayersPlain()
         {
-            var e = projection.Forward(features);
-            var genericHalf = e.SliceColumns(0, half);
-            var uniqueHalf = e.SliceColumns(half, half);
+            var genericHalf = features.MatMul(genericWeight, transB: true) + genericBias;
+            var uniqueHalf = features.MatMul(uniqueWeight, transB: true) + uniqueBias;
+            var e = Ops.ConcatColumns(genericHalf, uniqueHalf);
             return (mlpIn.Forward(e), Head.First.Forward(genericHalf), genericTrans.Forward(genericHalf), uniqueTrans.Forward(uniqueHalf));
         }
 
         /// <summary>
-        /// The same four outputs without forming E. A consumer y = E[:, s..s+n)·Aᵀ + a of E = F·Wᵀ + b equals
-        /// F·(A·W[s..s+n, :])ᵀ + (b[s..s+n)·Aᵀ + a): the consumers' A·W are stacked into one (Σ outputs) × D map and F
-        /// is multiplied by it once. Autograd differentiates this composition like any other, so the gradients of W,
-        /// b and every A are the plain path's, up to rounding.
+        /// The same four outputs without forming E. A consumer y = E_half·Aᵀ + a of one half E_half = F·W_halfᵀ + b_half
+        /// equals F·(A·W_half)ᵀ + (b_half·Aᵀ + a); the MLP reads both halves, so its A is cut into the columns that
+        /// meet each half and its map is the sum of the two. The consumers' maps are stacked into one (Σ outputs) × D
+        /// map and F is multiplied by it once. Autograd differentiates this composition like any other, so the
+        /// gradients of W, b and every A are the plain path's, up to rounding.
         /// </summary>
         private (Var Mlp, Var Align, Var Generic, Var Unique) FirstLayersReassociated()
         {
-            (Linear Layer, int Start)[] consumers = [(mlpIn, 0), (Head.First, 0), (genericTrans, 0), (uniqueTrans, half)];
-            var maps = new Var[consumers.Length];
-            var biases = new Var[consumers.Length];
-            for (int c = 0; c < consumers.Length; c++)
-            {
-                var (layer, start) = consumers[c];
-                var rows = layer.In == projection.Out ? projection.Weight : projection.Weight.SliceRows(start, layer.In);
-                var bias = layer.In == projection.Out ? projection.Bias : projection.Bias.SliceColumns(start, layer.In);
-                maps[c] = layer.Weight.MatMul(rows);
-                biases[c] = bias.MatMul(layer.Weight, transB: true) + layer.Bias;
-            }
-            var all = features.MatMul(Ops.ConcatRows(maps), transB: true) + Ops.ConcatColumns(biases);
+            var (mlpGeneric, mlpUnique) = (mlpIn.Weight.SliceColumns(0, half), mlpIn.Weight.SliceColumns(half, half));
+            (Var Map, Var Bias)[] consumers =
+            [
+                (mlpGeneric.MatMul(genericWeight) + mlpUnique.MatMul(uniqueWeight),
+                    genericBias.MatMul(mlpGeneric, transB: true) + uniqueBias.MatMul(mlpUnique, transB: true) + mlpIn.Bias),
+                OnHalf(Head.First, genericWeight, genericBias),
+                OnHalf(genericTrans, genericWeight, genericBias),
+                OnHalf(uniqueTrans, uniqueWeight, uniqueBias),
+            ];
+            var all = features.MatMul(Ops.ConcatRows([.. consumers.Select(c => c.Map)]), transB: true)
+                      + Ops.ConcatColumns([.. consumers.Select(c => c.Bias)]);
             int offset = 0;
             var outputs = new Var[consumers.Length];
             for (int c = 0; c < consumers.Length; c++)
             {
-                outputs[c] = all.SliceColumns(offset, consumers[c].Layer.Out);
-                offset += consumers[c].Layer.Out;
+                outputs[c] = all.SliceColumns(offset, consumers[c].Map.Rows);
+                offset += consumers[c].Map.Rows;
             }
             return (outputs[0], outputs[1], outputs[2], outputs[3]);
+
+            static (Var Map, Var Bias) OnHalf(Linear layer, Var weight, Var bias) =>
+                (layer.Weight.MatMul(weight), bias.MatMul(layer.Weight, transB: true) + layer.Bias);
         }
     }
 }
