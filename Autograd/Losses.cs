@@ -45,7 +45,7 @@ public static class Losses
     /// InfoNCE: row i of <paramref name="anchors"/> should pick row i of <paramref name="candidates"/> among all
     /// candidate rows. L = mean_i [ log Σ_j exp(⟨a_i, c_j⟩/τ) − ⟨a_i, c_i⟩/τ ]; <paramref name="symmetric"/> takes the
     /// mean of that and the same with the roles swapped (candidates picking anchors). One node on the tape, over the
-    /// fused <see cref="Backend.InfoNceForward"/> and <see cref="Backend.InfoNceBackward"/>: no n×n logits are stored.
+    /// fused <see cref="Backend.InfoNceForward"/> (with its gradients when they are wanted): no n×n logits are stored.
     /// </summary>
     public static Var InfoNce(Var anchors, Var candidates, double temperature, bool symmetric = false)
     {
@@ -56,34 +56,32 @@ public static class Losses
         double s = 1 / temperature, weight = symmetric ? 0.5 : 1;
         (Var Anchors, Var Candidates)[] directions = symmetric ? [(anchors, candidates), (candidates, anchors)] : [(anchors, candidates)];
         var loss = Tape.Output(b.Allocate(1, 1, anchors.DType), anchors, candidates);
-        var lse = new Tensor[directions.Length];
+        // With gradients wanted, the forward computes them too (each logit once), for the loss's mean; the backward
+        // only scales them by the upstream gradient.
+        var (gradAnchors, gradCandidates) = loss.RequiresGrad ? (Scratch(anchors), Scratch(candidates)) : (null, null);
         using (var perRow = b.Allocate(n, 1, anchors.DType))
+        using (var lse = b.Allocate(n, 1, anchors.DType))
         using (var positive = b.Allocate(n, 1, anchors.DType))
+        using (var da = loss.RequiresGrad ? b.Allocate(n, anchors.Cols, anchors.DType) : null)
+        using (var dc = loss.RequiresGrad ? b.Allocate(n, anchors.Cols, anchors.DType) : null)
         {
             for (int k = 0; k < directions.Length; k++)
             {
-                lse[k] = b.Allocate(n, 1, anchors.DType);
-                b.InfoNceForward(directions[k].Anchors.Value, directions[k].Candidates.Value, s, lse[k], positive);
-                b.AddScaled(lse[k], weight, perRow);
+                var (toAnchors, toCandidates) = k == 0 ? (gradAnchors, gradCandidates) : (gradCandidates, gradAnchors);
+                b.InfoNceForward(directions[k].Anchors.Value, directions[k].Candidates.Value, s, lse, positive,
+                    toAnchors is null ? null : da, toCandidates is null ? null : dc);
+                b.AddScaled(lse, weight, perRow);
                 b.AddScaled(positive, -weight, perRow);
+                if (toAnchors is not null) b.AddScaled(da!, weight / n, toAnchors);
+                if (toCandidates is not null) b.AddScaled(dc!, weight / n, toCandidates);
             }
             b.Reduce(ReduceOp.Mean, perRow, loss.Value);
         }
-        if (!loss.RequiresGrad)
-        {
-            foreach (var t in lse) t.Dispose();
-            return loss;
-        }
-        foreach (var t in lse) Tape.Scoped(t); // the backward needs them
+        if (!loss.RequiresGrad) return loss;
+        foreach (var t in new[] { gradAnchors, gradCandidates })
+            if (t is not null) Tape.Scoped(t);
         Tape.Record(loss, () =>
         {
-            using var gradAnchors = Scratch(anchors);
-            using var gradCandidates = Scratch(candidates);
-            for (int k = 0; k < directions.Length; k++)
-            {
-                var (da, dc) = k == 0 ? (gradAnchors, gradCandidates) : (gradCandidates, gradAnchors);
-                b.InfoNceBackward(directions[k].Anchors.Value, directions[k].Candidates.Value, s, lse[k], weight / n, da, dc);
-            }
             AccumulateTimes(anchors, gradAnchors, loss.Grad!);
             AccumulateTimes(candidates, gradCandidates, loss.Grad!);
         });

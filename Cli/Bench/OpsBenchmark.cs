@@ -113,7 +113,7 @@ public static class OpsBenchmark
         double Peak(double flop) => flop / (floors.PeakGflopsF32 * 1e9);
         double Copy(double bytes) => bytes / (floors.CopyGBps * 1e9);
 
-        // SoloSim: InfoNCE over the batch's items (τ = 0.2), forward then backward into both gradients.
+        // SoloSim: InfoNCE over the batch's items (τ = 0.2), forward with both gradients, as training calls it.
         double infoNce = 6.0 * items * items * d; // as the op counters count it: 2·n²·d forward, 2·n²·d per gradient
         foreach (var r in FusedAndComposed("infonce fwd+bwd", $"{items}×{d}, τ = 0.2", infoNce, "GFLOP/s", Peak(infoNce),
             $"{infoNce / 1e9:0.00} GFLOP at the FMA peak", quick, log, (backend, rng) =>
@@ -121,11 +121,7 @@ public static class OpsBenchmark
                 Tensor a = Values(backend, rng, items, d), c = Values(backend, rng, items, d);
                 Tensor lse = backend.Allocate(items, 1, DType.Float32), positive = backend.Allocate(items, 1, DType.Float32);
                 Tensor da = backend.Allocate(items, d, DType.Float32), dc = backend.Allocate(items, d, DType.Float32);
-                return () =>
-                {
-                    backend.InfoNceForward(a, c, 5, lse, positive);
-                    backend.InfoNceBackward(a, c, 5, lse, 1.0 / items, da, dc);
-                };
+                return () => backend.InfoNceForward(a, c, 5, lse, positive, da, dc);
             }))
             yield return r;
 
