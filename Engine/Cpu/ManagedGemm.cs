@@ -15,8 +15,8 @@ namespace Engine.Cpu;
 /// packed into contiguous, zero-padded micro-panels (MR rows of A, NR columns of B, interleaved along k) so the
 /// micro-kernel reads both with unit stride, whatever the transposes were. The micro-kernel keeps an MR×NR tile of C
 /// in registers (6 rows × 2 vectors) and walks k with one broadcast of A and two vector loads of B per step.
-/// kc is sized so a B micro-panel stays in L1 while the micro-kernel runs down the A block, and mc so the A block
-/// stays in L2. One departure: when C is narrow (a panel of B fits in half of L2, as in the n = 64 products of a
+/// Every slice of k reads and rewrites C, so kc is long (fewer passes over a C that does not fit in cache; the B
+/// micro-panel then sits in L2, which feeds the kernel fast enough), and mc keeps the A block in L2. One departure: when C is narrow (a panel of B fits in half of L2, as in the n = 64 products of a
 /// neural network's layers), packing A would cost as much as using it, so the kernel reads A in place instead; and
 /// when C is short and wide, it computes Cᵀ in that order and transposes it back.
 ///
@@ -37,7 +37,7 @@ internal static unsafe class ManagedGemm
     }
 
     /// <summary>When a packed panel of B fits in this many bytes (half of L2), A is read in place rather than packed.</summary>
-    private const int DirectABudget = 256 * 1024;
+    private const int DirectABudget = 512 * 1024;
 
     /// <summary>
     /// Products smaller than this many multiply-adds run on the calling thread only: waking a second thread costs
@@ -189,11 +189,13 @@ internal static unsafe class ManagedGemm
 
     private static class Tilings<T> where T : unmanaged
     {
-        // kc = 256 keeps a B micro-panel (kc·nr elements: 32 KiB for 512-bit floats) within a 48 KiB L1.
-        private static readonly Tiling Scalar = Make(Kernel.Scalar, ScalarMr, ScalarNr, 256);
+        // One kc for every kernel, so that they sum each element in the same slices: 512 measured about 5 % faster
+        // than 256 on SEA's products (a Zen 4 core: 32 KiB L1, 1 MiB L2), through fewer passes over C.
+        private const int Kc = 512;
+        private static readonly Tiling Scalar = Make(Kernel.Scalar, ScalarMr, ScalarNr, Kc);
         // (Count throws for element types vectors do not support; those only ever use the scalar kernel.)
-        private static readonly Tiling V256 = Vector256<T>.IsSupported ? Make(Kernel.Vector256, 6, 2 * Vector256<T>.Count, 256) : Scalar;
-        private static readonly Tiling V512 = Vector512<T>.IsSupported ? Make(Kernel.Vector512, 6, 2 * Vector512<T>.Count, 256) : Scalar;
+        private static readonly Tiling V256 = Vector256<T>.IsSupported ? Make(Kernel.Vector256, 6, 2 * Vector256<T>.Count, Kc) : Scalar;
+        private static readonly Tiling V512 = Vector512<T>.IsSupported ? Make(Kernel.Vector512, 6, 2 * Vector512<T>.Count, Kc) : Scalar;
 
         public static Tiling For(Kernel kernel) => kernel switch
         {

@@ -13,10 +13,12 @@ public class GemmTests
     /// (m, n, k): empty, tiny and odd; one full tile; several kc slices of k; narrow C (A read in place) over several
     /// row blocks; C wide enough to pack A, over several row blocks, or several kc slices; wider than one nc panel.
     /// </summary>
+    // Empty and tiny products, edge tiles, k past one slice of 512 (β must apply once), C narrow (A read in place),
+    // short and wide (computed as its transpose), and wider than one panel of B.
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (1, 1, 1), (0, 5, 3), (4, 0, 3), (3, 4, 0), (0, 0, 0), (1, 17, 1), (7, 13, 5), (13, 7, 5), (65, 33, 129),
-        (6, 32, 256), (31, 70, 300), (530, 3, 270), (520, 260, 16), (6, 800, 260), (3, 4100, 5),
+        (6, 32, 256), (31, 70, 600), (530, 3, 540), (520, 260, 16), (6, 800, 260), (3, 4100, 5),
     ];
 
     private static readonly (double Alpha, double Beta)[] Scalars = [(1, 0), (0.5, -1.25), (-2, 1), (0, 0.75)];
