@@ -8,12 +8,13 @@ namespace Engine.Cpu;
 /// <summary>
 /// Which GEMM the default CPU backend uses: OpenBLAS or the managed kernel, whichever multiplies faster on this
 /// machine. Measured once per machine (CPU, thread count and OpenBLAS build) on products of a training step's shapes,
-/// and kept in the cache folder, so every later process (and every run of a seed) makes the same choice.
+/// and kept in the cache folder, one file per thread count, so every later process (and every run of a seed) with
+/// as many threads makes the same choice.
 /// SEA_BLAS=managed or SEA_BLAS=openblas decides instead.
 /// </summary>
 public static class GemmChoice
 {
-    private const string FileName = "gemm-choice-v1.txt";
+    private static string FileName => $"gemm-choice-v2-{Environment.ProcessorCount}-threads.txt";
 
     /// <summary>The choice for this process, and one sentence saying why.</summary>
     public static (bool UseOpenBlas, string Reason) Decide() => Lazy.Value;
@@ -31,7 +32,18 @@ public static class GemmChoice
         if (!openBlasAvailable) return (false, "OpenBLAS is not available");
         if (string.Equals(asked, "openblas", StringComparison.OrdinalIgnoreCase)) return (true, "SEA_BLAS=openblas");
         if (Read(file, machine) is { } cached) return cached;
-        var (openBlas, managed) = (seconds(true), seconds(false));
+        // Rounds alternate between the providers (and which goes first), so that a slow spell of a shared machine
+        // falls on both; the first round warms up and is dropped; each provider keeps its median round.
+        var (openBlasRounds, managedRounds) = (new List<double>(), new List<double>());
+        for (int round = 0; round <= Rounds; round++)
+        {
+            bool openBlasFirst = round % 2 == 0;
+            double first = seconds(openBlasFirst), second = seconds(!openBlasFirst);
+            if (round == 0) continue;
+            openBlasRounds.Add(openBlasFirst ? first : second);
+            managedRounds.Add(openBlasFirst ? second : first);
+        }
+        var (openBlas, managed) = (Median(openBlasRounds), Median(managedRounds));
         bool useOpenBlas = openBlas <= managed;
         double ratio = useOpenBlas ? managed / openBlas : openBlas / managed;
         string reason = string.Create(CultureInfo.InvariantCulture,
@@ -45,6 +57,14 @@ public static class GemmChoice
             reason += " (not cached: " + e.Message + ")";
         }
         return (useOpenBlas, reason);
+    }
+
+    private const int Rounds = 5;
+
+    private static double Median(List<double> xs)
+    {
+        xs.Sort();
+        return xs[xs.Count / 2];
     }
 
     private static (bool, string)? Read(string file, string machine)
@@ -61,38 +81,29 @@ public static class GemmChoice
         return null;
     }
 
-    /// <summary>The best of three runs of float32 products shaped like a multimodal model's: features projected to
-    /// a narrow width, and the gradient flowing back to the projection's weights.</summary>
+    /// <summary>
+    /// One round of float32 products shaped like a multimodal model's training step, scaled down: features times a
+    /// stacked map of the consumers (transposed B), the gradient of that map (transposed A), and a narrow layer.
+    /// </summary>
     private static double Seconds(bool useOpenBlas)
     {
-        const int rows = 2048, features = 1024, width = 64;
-        var x = Filled(rows * features);
-        var w = Filled(features * width);
-        var y = new float[rows * width];
-        var dw = new float[features * width];
-        void Run()
+        double total = 0;
+        foreach (var (transA, transB, m, n, k) in Products)
         {
-            if (useOpenBlas)
-            {
-                OpenBlas.Gemm(false, false, rows, width, features, 1f, x, features, w, width, 0f, y, width);
-                OpenBlas.Gemm(true, false, features, width, rows, 1f, x, features, y, width, 0f, dw, width);
-            }
-            else
-            {
-                ManagedGemm.Gemm(false, false, rows, width, features, 1f, x, features, w, width, 0f, y, width);
-                ManagedGemm.Gemm(true, false, features, width, rows, 1f, x, features, y, width, 0f, dw, width);
-            }
-        }
-        Run(); // warm-up: thread pools, packing buffers, page faults
-        double best = double.MaxValue;
-        for (int r = 0; r < 3; r++)
-        {
+            var a = Filled(m * k);
+            var b = Filled(k * n);
+            var c = new float[m * n];
+            int lda = transA ? m : k, ldb = transB ? k : n;
             var clock = Stopwatch.StartNew();
-            Run();
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            if (useOpenBlas) OpenBlas.Gemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+            else ManagedGemm.Gemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+            total += clock.Elapsed.TotalSeconds;
         }
-        return best;
+        return total;
     }
+
+    private static readonly (bool TransA, bool TransB, int M, int N, int K)[] Products =
+        [(false, true, 2048, 384, 1024), (true, false, 384, 1024, 2048), (false, false, 2048, 64, 1024)];
 
     private static float[] Filled(int n)
     {
