@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Engine.Cpu;
 
 namespace Engine.Tests;
@@ -241,6 +242,18 @@ public class GemmTests
         Assert.False(string.IsNullOrWhiteSpace(OpenBlas.Description));
         if (OpenBlas.IsAvailable) Assert.Contains("OpenBLAS", OpenBlas.Description);
     }
+
+    [Fact]
+    public void OpenBlasIsAskedForItsShortestThreadSpin()
+    {
+        if (!OpenBlas.IsAvailable) Assert.Skip($"OpenBLAS is not available: {OpenBlas.Description}");
+        // What the C library's environment holds once OpenBLAS has loaded (the runner's own setting wins, if any).
+        string want = Environment.GetEnvironmentVariable(OpenBlas.ThreadTimeoutVariable) ?? "4";
+        Assert.Equal(want, Marshal.PtrToStringUTF8(GetEnv(OpenBlas.ThreadTimeoutVariable)));
+    }
+
+    [DllImport("libc", EntryPoint = "getenv")]
+    private static extern IntPtr GetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 
     [Fact]
     public void BadStridesAndShortArraysAreRefused()
