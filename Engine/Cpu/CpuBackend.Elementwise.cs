@@ -37,15 +37,37 @@ public sealed partial class CpuBackend
                 case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
                 case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
                 case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
-                case UnaryOp.LeakyRelu:
-                    for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : alpha * x[i];
-                    break;
+                case UnaryOp.LeakyRelu: LeakyRelu(x, x, alpha, y, add: false); break;
                 case UnaryOp.LogSigmoid:
                     for (int i = 0; i < x.Length; i++) y[i] = LogSigmoid(x[i]);
                     break;
                 default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
             }
         });
+    }
+
+    /// <summary>
+    /// y = (x > 0 ? v : α·v), or y += that: the leaky ReLU (v = x) and its backward (v = dy), branch-free, since signs
+    /// are random and a per-element branch would mispredict half the time.
+    /// </summary>
+    private static void LeakyRelu<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> v, T alpha, Span<T> y, bool add) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var a = Vector256.Create(alpha);
+            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var vi = Vector256.Create(v.Slice(i, Vector256<T>.Count));
+                var r = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Create(x.Slice(i, Vector256<T>.Count)), Vector256<T>.Zero), vi, a * vi);
+                (add ? Vector256.Create((ReadOnlySpan<T>)y.Slice(i, Vector256<T>.Count)) + r : r).CopyTo(y.Slice(i, Vector256<T>.Count));
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            T r = x[i] > T.Zero ? v[i] : alpha * v[i];
+            y[i] = add ? y[i] + r : r;
+        }
     }
 
     /// <summary>log σ(x) = −log(1 + e^−x), arranged so that the exponential never overflows.</summary>
@@ -101,7 +123,7 @@ public sealed partial class CpuBackend
                 case UnaryOp.LogSigmoid: for (int i = 0; i < d.Length; i++) d[i] += g[i] * Sigmoid(-xs[i]); break;
                 case UnaryOp.Tanh: for (int i = 0; i < d.Length; i++) d[i] += g[i] * (T.One - ys[i] * ys[i]); break;
                 case UnaryOp.Relu: for (int i = 0; i < d.Length; i++) d[i] += xs[i] > T.Zero ? g[i] : T.Zero; break;
-                case UnaryOp.LeakyRelu: for (int i = 0; i < d.Length; i++) d[i] += xs[i] > T.Zero ? g[i] : alpha * g[i]; break;
+                case UnaryOp.LeakyRelu: LeakyRelu(xs, g, alpha, d, add: true); break;
                 case UnaryOp.Square: for (int i = 0; i < d.Length; i++) d[i] += two * xs[i] * g[i]; break;
                 case UnaryOp.Sqrt: for (int i = 0; i < d.Length; i++) d[i] += g[i] / (two * ys[i]); break;
                 default: throw new ArgumentOutOfRangeException(nameof(op), op, null);

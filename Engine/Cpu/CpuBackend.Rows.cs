@@ -284,23 +284,29 @@ public sealed partial class CpuBackend
     {
         int rows = xt.Rows, cols = xt.Cols;
         T count = T.CreateTruncating(rows);
-        // Two passes (mean, then the mean of squared deviations) for accuracy; rows folded in order.
+        // Two passes (mean, then the mean of squared deviations) for accuracy; rows folded in order, a row at a time.
         Array.Clear(mean);
         for (int r = 0; r < rows; r++) TensorPrimitives.Add(mean, x.AsSpan(r * cols, cols), mean);
         TensorPrimitives.Divide(mean, count, mean);
         var variance = new T[cols];
+        var deviation = new T[cols];
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-            {
-                T d = x[r * cols + c] - mean[c];
-                variance[c] += d * d;
-            }
-        for (int c = 0; c < cols; c++) invStd[c] = T.One / T.Sqrt(variance[c] / count + eps);
-        ForRows(rows, cols, r =>
         {
-            for (int c = 0; c < cols; c++)
-                y[r * cols + c] = gamma[c] * (x[r * cols + c] - mean[c]) * invStd[c] + beta[c];
-        });
+            TensorPrimitives.Subtract(x.AsSpan(r * cols, cols), mean, deviation);
+            TensorPrimitives.FusedMultiplyAdd(deviation, deviation, variance, variance);
+        }
+        for (int c = 0; c < cols; c++) invStd[c] = T.One / T.Sqrt(variance[c] / count + eps);
+        var scale = new T[cols];
+        TensorPrimitives.Multiply(gamma, invStd, scale);
+        ForChunks(rows, (first, n) =>
+        {
+            for (int r = first; r < first + n; r++)
+            {
+                var row = y.AsSpan(r * cols, cols);
+                TensorPrimitives.Subtract(x.AsSpan(r * cols, cols), mean, row);
+                TensorPrimitives.FusedMultiplyAdd(row, scale, beta, row);
+            }
+        }, RowsPerChunk(cols));
     }
 
     protected override void BatchNormBackwardCore(Tensor x, Tensor gamma, Tensor mean, Tensor invStd, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta)
@@ -322,23 +328,38 @@ public sealed partial class CpuBackend
         T count = T.CreateTruncating(rows);
         var sumDy = new T[cols];
         var sumDyXhat = new T[cols];
+        var xhat = new T[cols];
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-            {
-                int i = r * cols + c;
-                sumDy[c] += dy[i];
-                sumDyXhat[c] += dy[i] * (x[i] - mean[c]) * invStd[c];
-            }
+        {
+            var g = dy.AsSpan(r * cols, cols);
+            XHat(x.AsSpan(r * cols, cols), mean, invStd, xhat);
+            TensorPrimitives.Add(sumDy, g, sumDy);
+            TensorPrimitives.FusedMultiplyAdd(g, xhat, sumDyXhat, sumDyXhat);
+        }
         TensorPrimitives.Add(dBeta, sumDy, dBeta);
         TensorPrimitives.Add(dGamma, sumDyXhat, dGamma);
-        ForRows(rows, cols, r =>
+        var k = new T[cols]; // γ·invStd/m
+        TensorPrimitives.Multiply(gamma, invStd, k);
+        TensorPrimitives.Divide(k, count, k);
+        ForChunks(rows, (first, n) =>
         {
-            for (int c = 0; c < cols; c++)
+            var t = new T[cols];
+            for (int r = first; r < first + n; r++)
             {
-                int i = r * cols + c;
-                T xhat = (x[i] - mean[c]) * invStd[c];
-                dx[i] += gamma[c] * invStd[c] / count * (count * dy[i] - sumDy[c] - xhat * sumDyXhat[c]);
+                XHat(x.AsSpan(r * cols, cols), mean, invStd, t);
+                TensorPrimitives.FusedMultiplyAdd(t, sumDyXhat, sumDy, t);
+                TensorPrimitives.Negate(t, t);
+                TensorPrimitives.FusedMultiplyAdd(dy.AsSpan(r * cols, cols), count, t, t); // m·dy − Σdy − x̂·Σdy·x̂
+                var d = dx.AsSpan(r * cols, cols);
+                TensorPrimitives.FusedMultiplyAdd(t, k, d, d);
             }
-        });
+        }, RowsPerChunk(cols));
+    }
+
+    /// <summary>x̂ = (x − mean)·invStd for one row.</summary>
+    private static void XHat<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> mean, ReadOnlySpan<T> invStd, Span<T> xhat) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TensorPrimitives.Subtract(x, mean, xhat);
+        TensorPrimitives.Multiply(xhat, invStd, xhat);
     }
 }
