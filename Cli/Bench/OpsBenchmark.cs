@@ -18,8 +18,9 @@ public sealed record OpsBenchResult(
 public sealed record OpsBenchReport(DateTimeOffset When, bool Quick, string Backend, MachineFloors Machine, IReadOnlyList<OpsBenchResult> Results);
 
 /// <summary>
-/// <c>sea bench ops</c>: the CPU kernels that dominate an epoch, on Baby-sized shapes. GEMM: SEA's largest product,
-/// image features (7,050 × 4,096) times a 4,096 × 64 map, forward and as the weight gradient's Aᵀ·B. SpMM: a
+/// <c>sea bench ops</c>: the CPU kernels that dominate an epoch, on Baby-sized shapes. GEMM: SEA's largest products,
+/// image features (7,050 × 4,096) times the stacked map of W_m's consumers (384 × 4,096, transposed), and that map's
+/// gradient dYᵀ·F. SpMM: a
 /// bipartite graph the size of Baby's training graph (19,445 users + 7,050 items, 118,551 pairs, so 237,102
 /// non-zeros in the symmetric normalised adjacency) times a 26,495 × 64 embedding table.
 /// </summary>
@@ -33,7 +34,7 @@ public static class OpsBenchmark
         var results = new List<OpsBenchResult>();
         var rng = new Rng(999);
 
-        int items = 7050 / scale, width = 4096 / scale, dims = 64;
+        int items = 7050 / scale, width = 4096 / scale, dims = 64, consumers = 384 / scale;
 
         // SpMM first: OpenBLAS leaves its threads spinning for a while after each call, which would slow what follows.
         log.WriteLine("spmm ...");
@@ -62,17 +63,17 @@ public static class OpsBenchmark
             foreach (var dtype in new[] { DType.Float32, DType.Float64 })
             {
                 using var features = backend.Uniform(items, width, dtype, rng, -1, 1);
-                using var map = backend.Uniform(width, dims, dtype, rng, -1, 1);
-                using var output = backend.Allocate(items, dims, dtype);
-                using var gradOut = backend.Uniform(items, dims, dtype, rng, -1, 1);
-                using var gradMap = backend.Allocate(width, dims, dtype);
-                double flop = 2.0 * items * width * dims;
+                using var map = backend.Uniform(consumers, width, dtype, rng, -1, 1);
+                using var output = backend.Allocate(items, consumers, dtype);
+                using var gradOut = backend.Uniform(items, consumers, dtype, rng, -1, 1);
+                using var gradMap = backend.Allocate(consumers, width, dtype);
+                double flop = 2.0 * items * width * consumers;
                 double peak = dtype == DType.Float32 ? floors.PeakGflopsF32 : floors.PeakGflopsF64;
                 log.WriteLine($"gemm {provider} {dtype.Name()} ...");
-                results.Add(Gemm("gemm A·B", provider, dtype, $"{items}×{width} · {width}×{dims}", flop, peak, quick,
-                    () => backend.Gemm(false, false, 1, features, map, 0, output)));
-                results.Add(Gemm("gemm Aᵀ·B", provider, dtype, $"({items}×{width})ᵀ · {items}×{dims}", flop, peak, quick,
-                    () => backend.Gemm(true, false, 1, features, gradOut, 0, gradMap)));
+                results.Add(Gemm("gemm F·Mᵀ", provider, dtype, $"{items}×{width} · ({consumers}×{width})ᵀ", flop, peak, quick,
+                    () => backend.Gemm(false, true, 1, features, map, 0, output)));
+                results.Add(Gemm("gemm dYᵀ·F", provider, dtype, $"({items}×{consumers})ᵀ · {items}×{width}", flop, peak, quick,
+                    () => backend.Gemm(true, false, 1, gradOut, features, 0, gradMap)));
             }
         }
 

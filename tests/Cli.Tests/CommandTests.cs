@@ -49,9 +49,9 @@ public class CommandTests
             Assert.Contains("read + write counted", machine.GetProperty("copy_basis").GetString());
             var results = root.GetProperty("results").EnumerateArray().ToList();
             var names = results.Select(r => $"{r.GetProperty("name").GetString()} {r.GetProperty("provider").GetString()} {r.GetProperty("d_type").GetString()}").ToList();
-            Assert.Contains("gemm A·B managed float32", names);
+            Assert.Contains("gemm F·Mᵀ managed float32", names);
             Assert.Contains("spmm Â·X managed float32", names);
-            if (CpuBackend.OpenBlasAvailable) Assert.Contains("gemm A·B OpenBLAS float32", names);
+            if (CpuBackend.OpenBlasAvailable) Assert.Contains("gemm F·Mᵀ OpenBLAS float32", names);
             foreach (var r in results)
             {
                 Assert.True(r.GetProperty("median_seconds").GetDouble() > 0);
