@@ -102,9 +102,10 @@ public static class Losses
     /// The CLUB estimate of an upper bound on the mutual information between paired rows x_i and y_i, given q's
     /// prediction of y from x (mean μ, log-variance ℓ) and a permutation π of the rows (the unpaired samples):
     /// max(0, ½ · mean_i Σ_d [(μ_id − y_π(i),d)² − (μ_id − y_id)²] / (2·exp(ℓ_id))). One node over the fused
-    /// <see cref="Backend.ClubBoundRows"/>, the clamp included: where the bound is 0 no gradient flows.
+    /// <see cref="Backend.ClubBoundRows"/>, the clamp included: where the bound is 0 no gradient flows. Pass π's
+    /// <paramref name="inverse"/> where it was drawn with π, so that a GPU need not read π back in the backward.
     /// </summary>
-    public static Var ClubUpperBound(Var mu, Var logVariance, Var y, Tensor permutation)
+    public static Var ClubUpperBound(Var mu, Var logVariance, Var y, Tensor permutation, Tensor? inverse = null)
     {
         var backend = mu.Backend;
         double factor = 0.5 / mu.Rows; // ½ · mean
@@ -132,7 +133,7 @@ public static class Losses
             using var dMu = Scratch(mu);
             using var dLogVariance = Scratch(logVariance);
             using var dY = Scratch(y);
-            backend.ClubBoundRowsBackward(mu.Value, logVariance.Value, y.Value, permutation, factor, dMu, dLogVariance, dY);
+            backend.ClubBoundRowsBackward(mu.Value, logVariance.Value, y.Value, permutation, factor, dMu, dLogVariance, dY, inverse);
             AccumulateTimes(mu, dMu, upstream);
             AccumulateTimes(logVariance, dLogVariance, upstream);
             AccumulateTimes(y, dY, upstream);

@@ -23,34 +23,42 @@ public abstract partial class Backend
 
     /// <summary>
     /// The gradients of Σ_i scale·rowTerm_i with respect to μ, ℓ and y, accumulated; any may be null. π must be a
-    /// permutation (the CUDA kernel needs its inverse, and checks it as it inverts it).
+    /// permutation. <paramref name="inverse"/> is π's inverse where the caller has it (drawn together on the host, as
+    /// <see cref="RandomTensors.PermutationAndInverse"/> does); the CUDA kernel needs it for dy, and without it reads π
+    /// back to the host to invert (and check) it, a wait in every step.
     /// </summary>
     public void ClubBoundRowsBackward(Tensor mu, Tensor logVariance, Tensor y, Tensor permutation, double scale,
-        Tensor? dMu, Tensor? dLogVariance, Tensor? dY)
+        Tensor? dMu, Tensor? dLogVariance, Tensor? dY, Tensor? inverse = null)
     {
         const string name = nameof(ClubBoundRowsBackward);
         CheckClub(name, mu, logVariance, y, permutation);
+        if (inverse is not null) CheckPermutation(name, mu, inverse);
         foreach (var g in new[] { dMu, dLogVariance, dY })
             if (g is not null) { Floating(name, g); SameDType(name, mu, g); SameShape(name, mu, g); }
         using var counted = Count(OpKind.ClubBoundRowsBackward, 0,
             B(mu) + B(logVariance) + B(y) + B(permutation) + 2 * (B(dMu) + B(dLogVariance) + B(dY)));
         if (mu.Length == 0 || (dMu is null && dLogVariance is null && dY is null)) return;
-        if (ComposedOnly || !ClubBoundRowsBackwardCore(mu, logVariance, y, permutation, scale, dMu, dLogVariance, dY))
+        if (ComposedOnly || !ClubBoundRowsBackwardCore(mu, logVariance, y, permutation, inverse, scale, dMu, dLogVariance, dY))
             Fused.ClubBound.RowsBackward(this, mu, logVariance, y, permutation, scale, dMu, dLogVariance, dY);
     }
 
     /// <summary>The backend's CLUB kernel: false where it does not take these arguments (the composed reference runs).</summary>
     protected abstract bool ClubBoundRowsCore(Tensor mu, Tensor logVariance, Tensor y, Tensor permutation, Tensor rowTerm);
 
-    /// <summary>The backend's CLUB backward kernel: false where it does not take these arguments.</summary>
-    protected abstract bool ClubBoundRowsBackwardCore(Tensor mu, Tensor logVariance, Tensor y, Tensor permutation, double scale,
-        Tensor? dMu, Tensor? dLogVariance, Tensor? dY);
+    /// <summary>The backend's CLUB backward kernel (π's inverse where the caller gave it): false where it does not take these arguments.</summary>
+    protected abstract bool ClubBoundRowsBackwardCore(Tensor mu, Tensor logVariance, Tensor y, Tensor permutation, Tensor? inverse,
+        double scale, Tensor? dMu, Tensor? dLogVariance, Tensor? dY);
 
     private void CheckClub(string op, Tensor mu, Tensor logVariance, Tensor y, Tensor permutation)
     {
         Floating(op, mu, logVariance, y);
         SameDType(op, mu, logVariance, y);
         SameShape(op, mu, logVariance, y);
+        CheckPermutation(op, mu, permutation);
+    }
+
+    private void CheckPermutation(string op, Tensor mu, Tensor permutation)
+    {
         Own(op, permutation);
         if (permutation.DType != DType.Int32 || permutation.Rows != mu.Rows || permutation.Cols != 1)
             throw new EngineException(op, $"μ is {mu.Shape}, so the permutation must be an int32 {mu.Rows}×1 tensor; got {permutation.DType.Name()} {permutation.Shape}");

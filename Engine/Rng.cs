@@ -128,4 +128,16 @@ public static class RandomTensors
 
     /// <summary>A random permutation of 0..n−1 as an int32 n×1 index tensor.</summary>
     public static Tensor Permutation(this Backend backend, int n, Rng rng) => backend.FromArray(rng.Permutation(n), n, 1);
+
+    /// <summary>
+    /// A random permutation π of 0..n−1 (the same draw as <see cref="Permutation"/>) and its inverse, both int32 n×1,
+    /// the inverse made on the host where π is drawn: a device needing it never has to read π back.
+    /// </summary>
+    public static (Tensor Forward, Tensor Inverse) PermutationAndInverse(this Backend backend, int n, Rng rng)
+    {
+        var forward = rng.Permutation(n);
+        var inverse = new int[n];
+        for (int i = 0; i < n; i++) inverse[forward[i]] = i;
+        return (backend.FromArray(forward, n, 1), backend.FromArray(inverse, n, 1));
+    }
 }

@@ -9,13 +9,14 @@ public sealed partial class CudaBackend
         return true;
     }
 
-    protected override bool ClubBoundRowsBackwardCore(Tensor mu, Tensor logVariance, Tensor y, Tensor permutation, double scale,
-        Tensor? dMu, Tensor? dLogVariance, Tensor? dY)
+    protected override bool ClubBoundRowsBackwardCore(Tensor mu, Tensor logVariance, Tensor y, Tensor permutation, Tensor? inverse,
+        double scale, Tensor? dMu, Tensor? dLogVariance, Tensor? dY)
     {
-        // dY's rows each have one writer only through π's inverse, made on the host (a wait: the permutation is read).
-        using var inverse = dY is null ? null : Inverse(permutation);
+        // dY's rows each have one writer only through π's inverse: the caller's, or made on the host here (a wait: the
+        // permutation is read back).
+        using var inverted = dY is null || inverse is not null ? null : Inverse(permutation);
         Launch("club_backward", mu.DType, Blocks(mu.Length), mu.Rows, mu.Cols, Ptr(mu), Ptr(logVariance), Ptr(y), Ptr(permutation),
-            PtrOrNull(inverse), Scalar(mu.DType, scale), PtrOrNull(dMu), PtrOrNull(dLogVariance), PtrOrNull(dY));
+            PtrOrNull(dY is null ? null : inverse ?? inverted), Scalar(mu.DType, scale), PtrOrNull(dMu), PtrOrNull(dLogVariance), PtrOrNull(dY));
         return true;
     }
 

@@ -35,8 +35,8 @@ public sealed partial class CpuBackend
         }, Math.Max(1, ParallelGrain / Math.Max(1, d)));
     }
 
-    protected override bool ClubBoundRowsBackwardCore(Tensor mu, Tensor logVariance, Tensor y, Tensor permutation, double scale,
-        Tensor? dMu, Tensor? dLogVariance, Tensor? dY)
+    protected override bool ClubBoundRowsBackwardCore(Tensor mu, Tensor logVariance, Tensor y, Tensor permutation, Tensor? inverse,
+        double scale, Tensor? dMu, Tensor? dLogVariance, Tensor? dY)
     {
         if (mu.DType == DType.Float32)
             ClubBoundRowsBackward(Data<float>(mu), Data<float>(logVariance), Data<float>(y), Data<int>(permutation), mu.Cols, (float)scale,

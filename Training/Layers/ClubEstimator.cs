@@ -43,7 +43,8 @@ public sealed class ClubEstimator : IDisposable
     {
         var mu = mean2.ForwardDetached(mean1.ForwardDetached(x).Relu());
         var logVariance = logVar2.ForwardDetached(logVar1.ForwardDetached(x).Relu()).Tanh();
-        return Losses.ClubUpperBound(mu, logVariance, y, Tape.Scoped(y.Backend.FromArray(PermutationRng.Permutation(y.Rows), y.Rows, 1)));
+        var (permutation, inverse) = y.Backend.PermutationAndInverse(y.Rows, PermutationRng);
+        return Losses.ClubUpperBound(mu, logVariance, y, Tape.Scoped(permutation), Tape.Scoped(inverse));
     }
 
     /// <summary>Keeps detached copies of the pairs q is to be fitted on, stacked pair after pair (all pairs the same shape).</summary>
