@@ -75,9 +75,7 @@ public sealed class FreedomSea : Freedom
         }
         if (options.Beta != 0)
         {
-            var distance = options.Distance == Distance.Club
-                ? club.Bound(textGeneric, textUnique) + club.Bound(imageGeneric, imageUnique)
-                : -Losses.MeanSquaredError(textGeneric, textUnique) - Losses.MeanSquaredError(imageGeneric, imageUnique);
+            var distance = Distancing.Of(club, options.Distance, (textGeneric, textUnique), (imageGeneric, imageUnique));
             loss += Term(options.Distance == Distance.Club ? "club" : "l2", distance * (options.Beta / 2));
             if (options.Distance == Distance.Club) club.Keep((textGeneric, imageGeneric), (textUnique, imageUnique)); // SEA's released cross-modal pairing
         }

@@ -71,9 +71,7 @@ public sealed class Sea : RecommenderModel
             loss += Term("solosim", Losses.InfoNce(t.Alignment, v.Alignment, options.Temperature) * options.Alpha); // text anchors, image candidates
         if (options.Beta != 0)
         {
-            var distance = options.Distance == Distance.Club
-                ? club.Bound(t.Generic, t.Unique) + club.Bound(v.Generic, v.Unique)
-                : -Losses.MeanSquaredError(t.Generic, t.Unique) - Losses.MeanSquaredError(v.Generic, v.Unique);
+            var distance = Distancing.Of(club, options.Distance, (t.Generic, t.Unique), (v.Generic, v.Unique));
             loss += Term(options.Distance == Distance.Club ? "club" : "l2", distance * (options.Beta / 2));
             if (options.Distance == Distance.Club) KeepClubPairs(v, t);
         }

@@ -84,12 +84,12 @@ public sealed class VbprSea : RecommenderModel
             loss += Term("solosim", Losses.InfoNce(f.TextAligned, f.ImageAligned, Options.Temperature) * Options.Alpha);
         if (Options.Distance == Distance.Club && Options.Beta != 0)
         {
-            loss += Term("club", (club.Bound(f.TextGeneric, f.TextUnique) + club.Bound(f.ImageGeneric, f.ImageUnique)) * (Options.Beta / 2));
+            loss += Term("club", Distancing.Of(club, Distance.Club, (f.TextGeneric, f.TextUnique), (f.ImageGeneric, f.ImageUnique)) * (Options.Beta / 2));
             club.Keep((f.TextGeneric, f.ImageGeneric), (f.TextUnique, f.ImageUnique)); // SEA's released cross-modal pairing
         }
         else if (Options.Distance == Distance.L2 && Options.MseWeight != 0)
         {
-            var negativeMse = -Losses.MeanSquaredError(f.TextGeneric, f.TextUnique) - Losses.MeanSquaredError(f.ImageGeneric, f.ImageUnique);
+            var negativeMse = Distancing.Of(club, Distance.L2, (f.TextGeneric, f.TextUnique), (f.ImageGeneric, f.ImageUnique));
             loss += Term("l2", negativeMse * (Options.MseWeight / 2));
         }
         return loss;
