@@ -7,12 +7,14 @@ namespace Engine.Cli.Tests;
 /// <summary><c>sea bench train</c> on a tiny dataset: the report's fields are there and its counts are positive (speed is not asserted).</summary>
 public class BenchTrainTests
 {
-    private static Dataset Tiny(bool withFeatures)
+    /// <summary>A tiny dataset with the features <paramref name="model"/> reads.</summary>
+    private static Dataset Tiny(string model)
     {
         var d = SyntheticInteractions.Generate(users: 300, items: 150, groups: 5, seed: 3);
-        if (!withFeatures) return d;
-        var f = FeatureSynthesizer.Synthesize(d.Users, d.Items, d.Train, new SynthesisOptions(ImageDim: 32, TextDim: 16, Seed: 3));
-        return new Dataset(d.Name, d.Folder, d.Users, d.Items, d.Train, d.Valid, d.Test, f.Image, f.Text);
+        var needs = new Engine.Training.RunConfig { Model = model };
+        if (!needs.NeedsFeatures && !needs.NeedsMultimodalFeatures) return d;
+        var f = FeatureSynthesizer.Synthesize(d.Users, d.Items, d.Train, new SynthesisOptions(ImageDim: 32, TextDim: 16, Seed: 3, MultimodalDim: 24));
+        return new Dataset(d.Name, d.Folder, d.Users, d.Items, d.Train, d.Valid, d.Test, f.Image, f.Text, multimodal: f.Multimodal);
     }
 
     private static JsonElement Bench(string model, int? maxBatches)
@@ -21,7 +23,7 @@ public class BenchTrainTests
         try
         {
             var options = new TrainBenchOptions(model, Epochs: 1, MaxBatches: maxBatches, Quick: true);
-            Assert.Equal(CliErrors.Ok, BenchCommand.RunTrain(options, null, "cpu", null, folder, Tiny(withFeatures: model == "sea")));
+            Assert.Equal(CliErrors.Ok, BenchCommand.RunTrain(options, null, "cpu", null, folder, Tiny(model)));
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "bench.json")));
             return json.RootElement.Clone();
         }
@@ -58,7 +60,27 @@ public class BenchTrainTests
         Assert.Equal(JsonValueKind.Null, run.GetProperty("extrapolation").ValueKind);
         Assert.Equal(run.GetProperty("batches_per_epoch").GetInt32(), run.GetProperty("batches_timed").GetInt32());
         AssertFigures(run);
-        Assert.Contains(root.GetProperty("targets").EnumerateArray(), t => t.GetProperty("what").GetString()!.StartsWith("LightGCN"));
+        Assert.Contains(root.GetProperty("targets").EnumerateArray(), t => t.GetProperty("what").GetString()!.StartsWith("lightgcn "));
+    }
+
+    [Theory]
+    [InlineData("vbpr")]
+    [InlineData("vbpr-sea")]
+    [InlineData("freedom")]
+    [InlineData("freedom-sea")]
+    [InlineData("alignrec")]
+    [InlineData("drepmrec")]
+    public void Every_other_model_is_timed_through_the_trainer(string model)
+    {
+        var root = Bench(model, maxBatches: 1);
+        Assert.Equal(model, root.GetProperty("model").GetString());
+        var run = root.GetProperty("runs").EnumerateArray().Single();
+        Assert.Equal(1, run.GetProperty("batches_timed").GetInt32());
+        Assert.True(run.GetProperty("median_train_seconds").GetDouble() > 0);
+        Assert.True(run.GetProperty("median_eval_seconds").GetDouble() > 0);
+        Assert.Contains(run.GetProperty("ops").EnumerateArray(), o => o.GetProperty("op").GetString() == "AdamStep");
+        // No GPU target is set for these yet: only the evaluation's.
+        Assert.Equal(["evaluation s"], root.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("what").GetString()));
     }
 
     private static void AssertFigures(JsonElement run)
@@ -88,7 +110,7 @@ public class BenchTrainTests
         int exit;
         try
         {
-            exit = CliErrors.Run(() => BenchCommand.RunTrain(new TrainBenchOptions("lightgcn", Epochs: 1, Quick: true), null, "cpu", "cpu,cuda", null, Tiny(false)));
+            exit = CliErrors.Run(() => BenchCommand.RunTrain(new TrainBenchOptions("lightgcn", Epochs: 1, Quick: true), null, "cpu", "cpu,cuda", null, Tiny("lightgcn")));
         }
         finally
         {
