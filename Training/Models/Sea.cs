@@ -206,15 +206,16 @@ public sealed class Sea : RecommenderModel
         {
             var whole = new Linear(backend, width, width, dtype, rng, name);
             int half = width / 2;
-            Var Rows(Var x, int start, string part)
+            // One half of the weight (its rows) or of the bias (its columns), as a parameter of its own.
+            Var Half(Var x, int start, string part)
             {
-                var rows = backend.Allocate(x.Rows == 1 ? 1 : half, x.Rows == 1 ? half : width, dtype);
-                if (x.Rows == 1) backend.CopyBlock(x.Value, 0, start, rows, 0, 0, 1, half, accumulate: false);
-                else backend.CopyBlock(x.Value, start, 0, rows, 0, 0, half, width, accumulate: false);
-                return Var.Parameter(rows, $"{name}.{part}");
+                bool bias = x.Rows == 1;
+                var h = backend.Allocate(bias ? 1 : half, bias ? half : width, dtype);
+                backend.CopyBlock(x.Value, bias ? 0 : start, bias ? start : 0, h, 0, 0, h.Rows, h.Cols, accumulate: false);
+                return Var.Parameter(h, $"{name}.{part}");
             }
-            var split = (Rows(whole.Weight, 0, "generic.weight"), Rows(whole.Bias, 0, "generic.bias"),
-                Rows(whole.Weight, half, "unique.weight"), Rows(whole.Bias, half, "unique.bias"));
+            var split = (Half(whole.Weight, 0, "generic.weight"), Half(whole.Bias, 0, "generic.bias"),
+                Half(whole.Weight, half, "unique.weight"), Half(whole.Bias, half, "unique.bias"));
             whole.Weight.Value.Dispose();
             whole.Bias.Value.Dispose();
             return split;
