@@ -133,7 +133,8 @@ public sealed class Trainer
     private (double MeanLoss, Dictionary<string, double> Terms, double Seconds) TrainOneEpoch(Adam optimizer, int epoch,
         IProgress<TrainingProgress>? progress, Stopwatch clock)
     {
-        optimizer.LearningRate = Options.LearningRate * Math.Pow(Options.LearningRateFactor, (epoch - 1) / (double)Options.LearningRateStep);
+        optimizer.LearningRate = Options.LearningRate * Math.Pow(Options.LearningRateFactor, (epoch - 1) / (double)Options.LearningRateStep)
+                                 * Model.LearningRateScale(epoch);
         var watch = Stopwatch.StartNew();
         Model.BeforeEpoch(epoch);
         double lossSum = 0;

@@ -38,7 +38,7 @@ internal static class TrainCommand
             foreach (var (spec, option) in typed) c = spec.Apply(c, $"--{spec.Name}", parse.GetValue(option) ?? (spec.IsSwitch ? "true" : null));
             foreach (var (spec, option) in typed)
                 if (!spec.AppliesTo(c.Model))
-                    throw new OptionException($"--{spec.Name}", parse.GetValue(option), $"{c.Model} does not read this option (only {string.Join(", ", spec.Models!)} do)");
+                    throw new OptionException($"--{spec.Name}", parse.GetValue(option), $"{c.Model} does not read this option (only {string.Join(", ", spec.Models!)} {(spec.Models!.Count == 1 ? "does" : "do")})");
             var outputFolder = parse.GetValue(output);
             if (saved is not null)
             {

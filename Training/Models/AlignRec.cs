@@ -26,7 +26,7 @@ public sealed class AlignRec : TwoLineModel
         if (features.Rows != items) throw new ArgumentException($"the multimodal features have {features.Rows} rows, not {items}");
         this.options = options;
         int d = options.Embedding;
-        multimodal = new ModalBranch("mm", backend, features, itemGraph, d, trainable: true, dtype, rng);
+        multimodal = new ModalBranch("mm", backend, features, itemGraph, d, trainable: true, dtype, rng, options.LayerNorm);
         // The released model builds these and never calls them; they are kept so that the parameter count and the
         // random draws before them match it (query_common: Linear d→d, tanh, Linear d→1 without bias; gate_mm_prefer).
         var queryCommon = new Linear(backend, d, d, dtype, rng, "query_common.0");
@@ -40,6 +40,18 @@ public sealed class AlignRec : TwoLineModel
 
     public override IReadOnlyList<Var> Parameters => [UserEmbedding, ItemEmbedding, .. multimodal.Parameters, .. unused];
 
+    /// <summary>Whether this epoch is in <see cref="AlignRecOptions.WarmupUserItem"/>'s warm-up.</summary>
+    private bool warmingUp;
+
+    public override void BeforeEpoch(int epoch) => warmingUp = InWarmup(epoch);
+
+    /// <summary>epoch / 10 during the warm-up (the code's (e + 1)/10 with e from 0), else 1.</summary>
+    public override double LearningRateScale(int epoch) => InWarmup(epoch) ? epoch / (double)AlignRecOptions.WarmupEpochs : 1;
+
+    protected override bool RankingLoss => !warmingUp;
+
+    private bool InWarmup(int epoch) => options.WarmupUserItem && epoch <= AlignRecOptions.WarmupEpochs;
+
     /// <summary>Purifier, then one hop over S_cos: H = S·(E_i ⊙ σ(G·T(Φ))); modal line [R·H; H].</summary>
     protected override Lines Forward()
     {
@@ -49,7 +61,7 @@ public sealed class AlignRec : TwoLineModel
 
     protected override IEnumerable<Var> AlignmentTerms(Lines lines, BatchRows rows, Var user, Var positive)
     {
-        if (options.UserItemAlignmentWeight != 0)
+        if (options.UserItemAlignmentWeight != 0 && !warmingUp)
             yield return Term("uia", Losses.CosineDistance(user, positive) * options.UserItemAlignmentWeight);
         if (options.ContrastWeight != 0)
             yield return Term("cca", SameEntityAlignment(lines, rows, options.Temperature) * options.ContrastWeight);

@@ -25,6 +25,17 @@ public sealed record AlignRecOptions
     /// <summary>InfoNCE temperature τ (0.2).</summary>
     public double Temperature { get; init; } = 0.2;
 
+    /// <summary>LayerNorm over the multimodal features before T (the code's <c>--use_ln</c>; off in its scripts).</summary>
+    public bool LayerNorm { get; init; }
+
+    /// <summary>
+    /// The code's <c>--warmup_ui</c> (off in its scripts): for the first <see cref="WarmupEpochs"/> epochs the loss
+    /// leaves out BPR and the user–item alignment, and the learning rate is scaled by epoch / <see cref="WarmupEpochs"/>.
+    /// </summary>
+    public bool WarmupUserItem { get; init; }
+
+    public const int WarmupEpochs = 10;
+
     /// <summary>Neighbours per item in the weighted item graph S_cos (knn_k 10).</summary>
     public int KnnK { get; init; } = 10;
 

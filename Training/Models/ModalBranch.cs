@@ -16,7 +16,7 @@ public sealed class ModalBranch
     private readonly CsrMatrix itemGraph;
 
     public ModalBranch(string name, Backend backend, FeatureMatrix features, CsrMatrix itemGraph, int dimension, bool trainable,
-        DType dtype, Rng rng)
+        DType dtype, Rng rng, bool layerNorm = false)
     {
         if (itemGraph.Rows != features.Rows || itemGraph.Cols != features.Rows)
             throw new ArgumentException($"the {name} item graph is {itemGraph.Rows}×{itemGraph.Cols}, but there are {features.Rows} items");
@@ -28,6 +28,7 @@ public sealed class ModalBranch
         Features = trainable ? Var.Parameter(original, $"{name}_embedding") : Var.Constant(original, $"{name}_embedding");
         Projection = new Linear(backend, features.Cols, dimension, dtype, rng, $"{name}_trs");
         Gate = new Linear(backend, dimension, dimension, dtype, rng, $"{name}_gate");
+        if (layerNorm) Norm = new LayerNorm(backend, features.Cols, dtype, $"{name}_ln");
     }
 
     /// <summary>Φ (I × D): trained when the branch was built trainable, else a constant.</summary>
@@ -35,10 +36,14 @@ public sealed class ModalBranch
     public Linear Projection { get; }
     public Linear Gate { get; }
 
-    public IEnumerable<Var> Parameters => (Features.RequiresGrad ? [Features] : Array.Empty<Var>()).Concat(Projection.Parameters).Concat(Gate.Parameters);
+    /// <summary>The layer normalisation of Φ before T, where the branch was built with one (AlignRec's <c>--use_ln</c>).</summary>
+    public LayerNorm? Norm { get; }
 
-    /// <summary>X = T(Φ), the items' projected features (I × d).</summary>
-    public Var Project() => Projection.Forward(Features);
+    public IEnumerable<Var> Parameters => (Features.RequiresGrad ? [Features] : Array.Empty<Var>()).Concat(Projection.Parameters)
+        .Concat(Gate.Parameters).Concat(Norm?.Parameters ?? []);
+
+    /// <summary>X = T(Φ), or T(LayerNorm(Φ)), the items' projected features (I × d).</summary>
+    public Var Project() => Projection.Forward(Norm is null ? Features : Norm.Forward(Features));
 
     /// <summary>
     /// S·(gated ⊙ σ(G·x)): <paramref name="gated"/> filtered by the gate computed from <paramref name="x"/>, then one

@@ -9,7 +9,7 @@ namespace Engine.Training.Models;
 /// Gradient checks of every model loss on a tiny problem in float64, with every parameter as an input: SEA with its
 /// variants (reassociated or plain first layers, CLUB or negative-ℓ2 distancing, the α = β = 0 backbone), LightGCN,
 /// FREEDOM (on a pruned graph with the modality terms, and on the full graph without them), VBPR, VBPR+SEA (CLUB or
-/// −MSE distancing), FREEDOM+SEA (λ > 0 or λ = 0, CLUB or −MSE distancing), AlignRec, and DRepMRec in its default and
+/// −MSE distancing), FREEDOM+SEA (λ > 0 or λ = 0, CLUB or −MSE distancing), AlignRec (also with LayerNorm, warming up), and DRepMRec in its default and
 /// its alternative gate, combination and frozen features.
 /// </summary>
 public static class ModelGradCheckCases
@@ -38,6 +38,12 @@ public static class ModelGradCheckCases
         new("alignrec_loss", (backend, rng) =>
         {
             var model = TinyAlignRec(backend, rng);
+            return new GradCheckProblem(model.Parameters, () => model.Loss(TinyBatch));
+        }),
+        new("alignrec_loss_layer_norm_warming_up", (backend, rng) =>
+        {
+            var model = TinyAlignRec(backend, rng, TinyAlignRecWeights with { LayerNorm = true, WarmupUserItem = true });
+            model.BeforeEpoch(1);
             return new GradCheckProblem(model.Parameters, () => model.Loss(TinyBatch));
         }),
         DRepMRec("drepmrec_loss", new DRepMRecOptions()),
@@ -119,12 +125,14 @@ public static class ModelGradCheckCases
         });
     });
 
+    private static AlignRecOptions TinyAlignRecWeights =>
+        new() { ContrastWeight = 0.5, SimilarityWeight = 0.5, UserItemAlignmentWeight = 0.5, RegWeight = 0.5 };
+
     /// <summary>AlignRec at toy widths on <see cref="TinyProblem"/> (the image features as its multimodal ones), every weight large enough to show.</summary>
     public static AlignRec TinyAlignRec(Backend backend, Rng rng, AlignRecOptions? options = null)
     {
         var (adjacency, features, _, _) = TinyProblem(backend, rng);
-        var o = (options ?? new AlignRecOptions { ContrastWeight = 0.5, SimilarityWeight = 0.5, UserItemAlignmentWeight = 0.5, RegWeight = 0.5 })
-            with { Embedding = 3, KnnK = 2 };
+        var o = (options ?? TinyAlignRecWeights) with { Embedding = 3, KnnK = 2 };
         var itemGraph = ItemKnnGraph.BuildCosine(backend, features, o.KnnK, DType.Float64, null, out _);
         return new AlignRec(backend, Users, Items, adjacency, TinyUserItemBlock(backend), itemGraph, features, TinyBatchSize, o, rng, DType.Float64);
     }

@@ -60,6 +60,12 @@ public abstract class RecommenderModel : IDisposable
     {
     }
 
+    /// <summary>
+    /// A factor on epoch <paramref name="epoch"/>'s learning rate (epochs count from 1), on top of the run's schedule:
+    /// AlignRec's warm-up ramps it up.
+    /// </summary>
+    public virtual double LearningRateScale(int epoch) => 1;
+
     /// <summary>Runs after the loss's backward and before the optimiser step (SEA trains its CLUB network here).</summary>
     public virtual void AfterBackward(TrainingBatch batch)
     {

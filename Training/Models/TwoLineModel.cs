@@ -52,6 +52,9 @@ public abstract class TwoLineModel : RecommenderModel
 
     protected abstract Lines Forward();
 
+    /// <summary>Whether the loss has its BPR term (AlignRec's warm-up leaves it out).</summary>
+    protected virtual bool RankingLoss => true;
+
     /// <summary>The model's own weighted terms, each recorded with <see cref="RecommenderModel.Term"/>, given Z's batch rows.</summary>
     protected abstract IEnumerable<Var> AlignmentTerms(Lines lines, BatchRows rows, Var user, Var positive);
 
@@ -79,8 +82,9 @@ public abstract class TwoLineModel : RecommenderModel
         var user = z.GatherRows(rows.Users);
         var positive = z.GatherRows(rows.PositiveNodes);
         var negative = z.GatherRows(rows.NegativeNodes);
-        var loss = Term("bpr", Losses.Bpr((user * positive).Sum(dim: 1), (user * negative).Sum(dim: 1)));
-        loss += Term("reg", Losses.HalfSquaredNorms(batchSize, user, positive, negative) * regWeight);
+        var bpr = RankingLoss ? Term("bpr", Losses.Bpr((user * positive).Sum(dim: 1), (user * negative).Sum(dim: 1))) : null;
+        var reg = Term("reg", Losses.HalfSquaredNorms(batchSize, user, positive, negative) * regWeight);
+        var loss = bpr is null ? reg : bpr + reg;
         foreach (var term in AlignmentTerms(lines, rows, user, positive)) loss += term;
         if (similarityWeight != 0)
         {

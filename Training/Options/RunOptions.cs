@@ -104,6 +104,11 @@ public static class RunOptions
             c => c.AlignRec.ContrastWeight, (c, v) => c with { AlignRec = c.AlignRec with { ContrastWeight = v } }, AlignRec),
         Real("uia-weight", "AlignRec: weight of the user–item alignment 1 − mean cos(user, positive item)", ValidRange.NonNegative,
             c => c.AlignRec.UserItemAlignmentWeight, (c, v) => c with { AlignRec = c.AlignRec with { UserItemAlignmentWeight = v } }, AlignRec),
+        Bool("layer-norm", "AlignRec: LayerNorm over the multimodal features before their projection (the code's --use_ln, off in its scripts)",
+            c => c.AlignRec.LayerNorm, (c, v) => c with { AlignRec = c.AlignRec with { LayerNorm = v } }, AlignRec),
+        Bool("warmup-ui", "AlignRec: for the first 10 epochs train without BPR and the user–item alignment, the learning rate scaled by epoch/10 " +
+                          "(the code's --warmup_ui, off in its scripts)",
+            c => c.AlignRec.WarmupUserItem, (c, v) => c with { AlignRec = c.AlignRec with { WarmupUserItem = v } }, AlignRec),
         Real("sim-weight", "weight of the similarity term ‖H Hᵀ − C‖_F / B keeping modal embeddings near the original features' cosines (AlignRec's λ_sim, DRepMRec's λ_S)",
             ValidRange.NonNegative,
             For("alignrec", c => c.AlignRec.SimilarityWeight, (c, v) => c with { AlignRec = c.AlignRec with { SimilarityWeight = v } }),

@@ -34,6 +34,7 @@ public sealed class BadArgumentTests : IDisposable
         { ["train", "--eval-embeddings", "stale"], "--eval-embeddings stale: expected one of recompute, last-forward" },
         { ["train", "--reassociate", "maybe"], "--reassociate maybe: expected true or false" },
         { ["train", "--model", "lightgcn", "--alpha", "1"], "--alpha 1: lightgcn does not read this option (only sea, vbpr-sea, freedom-sea do)" },
+        { ["train", "--model", "sea", "--warmup-ui", "true"], "--warmup-ui true: sea does not read this option (only alignrec does)" },
         { ["train", "--no-such-option"], "Unrecognized command or argument '--no-such-option'" },
         { ["train", "--lr"], "--lr" },
         { ["recommend", "--checkpoint", "x", "--out", "y", "--top", "0"], "--top 0: out of range (expected [1, 100000])" },

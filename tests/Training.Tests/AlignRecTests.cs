@@ -76,6 +76,49 @@ public class AlignRecTests
         Assert.Equal(7_171_840L, model.Parameters.Sum(p => (long)p.Value.Length));
     }
 
+    [Fact]
+    public void Layer_norm_adds_its_768_gains_and_biases_and_normalises_each_row()
+    {
+        const int users = 19_445, items = 7_050;
+        var features = new FeatureMatrix(items, 768, new float[items * 768]);
+        using var model = new AlignRec(B, users, items, Empty(users + items, users + items), Empty(users, items), Empty(items, items),
+            features, 2048, new AlignRecOptions { LayerNorm = true }, new Rng(1));
+        Assert.Equal(7_171_840L + 2 * 768, model.Parameters.Sum(p => (long)p.Value.Length));
+
+        var norm = new Layers.LayerNorm(B, 4, DType.Float64, "ln");
+        using var x = B.FromArray(new double[] { 1, 2, 3, 6, -1, -1, -1, 3 }, 2, 4);
+        var y = norm.Forward(Var.Constant(x)).Value.ToArray<double>();
+        // Row 1: mean 3, variance (4 + 1 + 0 + 9)/4 = 3.5; row 2: mean 0, variance 3.
+        double[] expected = [.. new[] { -2.0, -1, 0, 3 }.Select(v => v / Math.Sqrt(3.5 + Layers.LayerNorm.Eps)),
+                             .. new[] { -1.0, -1, -1, 3 }.Select(v => v / Math.Sqrt(3 + Layers.LayerNorm.Eps))];
+        for (int i = 0; i < 8; i++) Assert.Equal(expected[i], y[i], 12);
+    }
+
+    /// <summary>
+    /// <c>--warmup-ui</c>: epochs 1–10 train without BPR and the user–item alignment at epoch/10 of the scheduled learning
+    /// rate; from epoch 11 both terms are back and the schedule alone sets the rate.
+    /// </summary>
+    [Fact]
+    public void The_warm_up_leaves_out_bpr_and_alignment_and_ramps_the_learning_rate_for_ten_epochs()
+    {
+        var d = SyntheticInteractions.Generate(users: 120, items: 60, groups: 4, seed: 5);
+        var f = FeatureSynthesizer.Synthesize(d.Users, d.Items, d.Train, new SynthesisOptions(ImageDim: 8, TextDim: 8, GenericRank: 2, UniqueRank: 1, MultimodalDim: 12, Seed: 5));
+        var data = new Dataset(d.Name, d.Folder, d.Users, d.Items, d.Train, d.Valid, d.Test, multimodal: f.Multimodal);
+        var config = new RunConfig { Model = "alignrec", Epochs = 11, Patience = 100, AlignRec = new AlignRecOptions { WarmupUserItem = true } };
+        using var run = Recommender.Create(config, data: data);
+        var history = run.Train(cancel: TestContext.Current.CancellationToken).History;
+        var defaults = RunConfig.DefaultsOf("alignrec");
+        double Scheduled(int epoch) => defaults.LearningRate * Math.Pow(defaults.LearningRateFactor, (epoch - 1) / 50.0);
+        for (int epoch = 1; epoch <= 10; epoch++)
+        {
+            var e = history[epoch - 1];
+            Assert.Equal(["cca", "reg", "sim"], e.LossTerms.Keys.Order());
+            Assert.Equal(Scheduled(epoch) * epoch / 10, e.LearningRate, 12);
+        }
+        Assert.Equal(["bpr", "cca", "reg", "sim", "uia"], history[10].LossTerms.Keys.Order());
+        Assert.Equal(Scheduled(11), history[10].LearningRate, 12);
+    }
+
     internal static CsrMatrix Empty(int rows, int cols) => CsrMatrix.FromCoo(B, rows, cols, [], [], [], DType.Float32);
 
     [Fact]
