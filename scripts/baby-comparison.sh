@@ -30,7 +30,8 @@ mkdir -p "$OUT"
 # (delete $OUT/bin to take a newer build; runs continued by another build may differ in rounding).
 [ -f "$OUT/bin/sea.dll" ] || dotnet publish Cli -c Release -o "$OUT/bin" -v q
 sea() { dotnet "$OUT/bin/sea.dll" "$@"; }
-# The managed GEMM: faster than OpenBLAS on this 2-core machine for these products (BENCHMARKS.md); a run keeps one provider.
+# One GEMM provider for every run and every resume, whatever the machine's own choice (which may differ between
+# machines and changes the rounding): the managed kernel, which exists everywhere.
 export SEA_BLAS=${SEA_BLAS:-managed}
 [ -f "$DATA/manifest.json" ] || sea synth-features --data ../shared/data/baby --out "$DATA" --image-dim 512 --text-dim 128 "${SYNTH[@]}"
 
