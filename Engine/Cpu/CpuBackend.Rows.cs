@@ -285,6 +285,8 @@ public sealed partial class CpuBackend
         int rows = xt.Rows, cols = xt.Cols;
         T count = T.CreateTruncating(rows);
         // Two passes (mean, then the mean of squared deviations) for accuracy; rows folded in order, a row at a time.
+        // Vectorised, every element still takes the scalar formula's roundings in its order (no fused multiply-add),
+        // so the results are those of the CUDA kernel's formula.
         Array.Clear(mean);
         for (int r = 0; r < rows; r++) TensorPrimitives.Add(mean, x.AsSpan(r * cols, cols), mean);
         TensorPrimitives.Divide(mean, count, mean);
@@ -293,18 +295,19 @@ public sealed partial class CpuBackend
         for (int r = 0; r < rows; r++)
         {
             TensorPrimitives.Subtract(x.AsSpan(r * cols, cols), mean, deviation);
-            TensorPrimitives.FusedMultiplyAdd(deviation, deviation, variance, variance);
+            TensorPrimitives.Multiply(deviation, deviation, deviation);
+            TensorPrimitives.Add(variance, deviation, variance);
         }
         for (int c = 0; c < cols; c++) invStd[c] = T.One / T.Sqrt(variance[c] / count + eps);
-        var scale = new T[cols];
-        TensorPrimitives.Multiply(gamma, invStd, scale);
         ForChunks(rows, (first, n) =>
         {
             for (int r = first; r < first + n; r++)
             {
-                var row = y.AsSpan(r * cols, cols);
+                var row = y.AsSpan(r * cols, cols); // γ·(x − mean)·invStd + β
                 TensorPrimitives.Subtract(x.AsSpan(r * cols, cols), mean, row);
-                TensorPrimitives.FusedMultiplyAdd(row, scale, beta, row);
+                TensorPrimitives.Multiply(gamma, row, row);
+                TensorPrimitives.Multiply(row, invStd, row);
+                TensorPrimitives.Add(row, beta, row);
             }
         }, RowsPerChunk(cols));
     }
@@ -326,15 +329,18 @@ public sealed partial class CpuBackend
     {
         int rows = xt.Rows, cols = xt.Cols;
         T count = T.CreateTruncating(rows);
+        // A row at a time, vectorised, each element with the scalar formula's roundings in its order (as the forward).
         var sumDy = new T[cols];
         var sumDyXhat = new T[cols];
-        var xhat = new T[cols];
+        var t = new T[cols];
         for (int r = 0; r < rows; r++)
         {
             var g = dy.AsSpan(r * cols, cols);
-            XHat(x.AsSpan(r * cols, cols), mean, invStd, xhat);
             TensorPrimitives.Add(sumDy, g, sumDy);
-            TensorPrimitives.FusedMultiplyAdd(g, xhat, sumDyXhat, sumDyXhat);
+            TensorPrimitives.Subtract(x.AsSpan(r * cols, cols), mean, t); // dy·(x − mean)·invStd
+            TensorPrimitives.Multiply(g, t, t);
+            TensorPrimitives.Multiply(t, invStd, t);
+            TensorPrimitives.Add(sumDyXhat, t, sumDyXhat);
         }
         TensorPrimitives.Add(dBeta, sumDy, dBeta);
         TensorPrimitives.Add(dGamma, sumDyXhat, dGamma);
@@ -343,23 +349,21 @@ public sealed partial class CpuBackend
         TensorPrimitives.Divide(k, count, k);
         ForChunks(rows, (first, n) =>
         {
-            var t = new T[cols];
+            var xhatTerm = new T[cols];
+            var u = new T[cols];
             for (int r = first; r < first + n; r++)
             {
-                XHat(x.AsSpan(r * cols, cols), mean, invStd, t);
-                TensorPrimitives.FusedMultiplyAdd(t, sumDyXhat, sumDy, t);
-                TensorPrimitives.Negate(t, t);
-                TensorPrimitives.FusedMultiplyAdd(dy.AsSpan(r * cols, cols), count, t, t); // m·dy − Σdy − x̂·Σdy·x̂
+                // dx += k·((m·dy − Σdy) − x̂·Σdy·x̂), x̂ = (x − mean)·invStd
+                TensorPrimitives.Subtract(x.AsSpan(r * cols, cols), mean, xhatTerm);
+                TensorPrimitives.Multiply(xhatTerm, invStd, xhatTerm);
+                TensorPrimitives.Multiply(xhatTerm, sumDyXhat, xhatTerm);
+                TensorPrimitives.Multiply(dy.AsSpan(r * cols, cols), count, u);
+                TensorPrimitives.Subtract(u, sumDy, u);
+                TensorPrimitives.Subtract(u, xhatTerm, u);
+                TensorPrimitives.Multiply(k, u, u);
                 var d = dx.AsSpan(r * cols, cols);
-                TensorPrimitives.FusedMultiplyAdd(t, k, d, d);
+                TensorPrimitives.Add(d, u, d);
             }
         }, RowsPerChunk(cols));
-    }
-
-    /// <summary>x̂ = (x − mean)·invStd for one row.</summary>
-    private static void XHat<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> mean, ReadOnlySpan<T> invStd, Span<T> xhat) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        TensorPrimitives.Subtract(x, mean, xhat);
-        TensorPrimitives.Multiply(xhat, invStd, xhat);
     }
 }
