@@ -88,22 +88,27 @@ public static class GemmChoice
     private static double Seconds(bool useOpenBlas)
     {
         double total = 0;
-        foreach (var (transA, transB, m, n, k) in Products)
+        foreach (var p in Products.Value)
         {
-            var a = Filled(m * k);
-            var b = Filled(k * n);
-            var c = new float[m * n];
-            int lda = transA ? m : k, ldb = transB ? k : n;
+            int lda = p.TransA ? p.M : p.K, ldb = p.TransB ? p.K : p.N;
             var clock = Stopwatch.StartNew();
-            if (useOpenBlas) OpenBlas.Gemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
-            else ManagedGemm.Gemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+            if (useOpenBlas) OpenBlas.Gemm(p.TransA, p.TransB, p.M, p.N, p.K, 1f, p.A, lda, p.B, ldb, 0f, p.C, p.N);
+            else ManagedGemm.Gemm(p.TransA, p.TransB, p.M, p.N, p.K, 1f, p.A, lda, p.B, ldb, 0f, p.C, p.N);
             total += clock.Elapsed.TotalSeconds;
         }
         return total;
     }
 
-    private static readonly (bool TransA, bool TransB, int M, int N, int K)[] Products =
-        [(false, true, 2048, 384, 1024), (true, false, 384, 1024, 2048), (false, false, 2048, 64, 1024)];
+    /// <summary>The products, their operands made once for every round of both providers.</summary>
+    private static readonly Lazy<Product[]> Products = new(() =>
+        [new(false, true, 2048, 384, 1024), new(true, false, 384, 1024, 2048), new(false, false, 2048, 64, 1024)]);
+
+    private sealed record Product(bool TransA, bool TransB, int M, int N, int K)
+    {
+        public float[] A { get; } = Filled(M * K);
+        public float[] B { get; } = Filled(K * N);
+        public float[] C { get; } = new float[M * N];
+    }
 
     private static float[] Filled(int n)
     {
