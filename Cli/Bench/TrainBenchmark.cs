@@ -44,9 +44,9 @@ public static class TrainBenchmark
         new("evaluation s", 0.020, "H100"),
     ];
 
-    public static TrainBenchReport Run(Dataset data, string? dataFolder, TrainBenchOptions options, IReadOnlyList<Backend> backends, TextWriter log)
+    /// <summary>Times <paramref name="config"/>'s model (at its defaults) on <paramref name="data"/>, on each backend.</summary>
+    public static TrainBenchReport Run(Dataset data, RunConfig config, TrainBenchOptions options, IReadOnlyList<Backend> backends, TextWriter log)
     {
-        var config = new RunConfig { Model = options.Model, Data = dataFolder };
         var runs = backends.Select(b => RunOne(data, config, options, b, log)).ToList();
         double? Ratio(Func<TrainBenchRun, double> f) =>
             runs.FirstOrDefault(r => r.Device == "cpu") is { } cpu && runs.FirstOrDefault(r => r.Device.StartsWith("cuda")) is { } cuda

@@ -72,7 +72,7 @@ internal static class BenchCommand
         var config = new Engine.Training.RunConfig { Model = options.Model, Data = folder };
         data ??= folder is null ? BabySized(config.NeedsFeatures, config.NeedsMultimodalFeatures) : config.LoadData();
 
-        var report = TrainBenchmark.Run(data, folder, options, backends, Console.Error);
+        var report = TrainBenchmark.Run(data, config, options, backends, Console.Error);
         PrintTrain(report);
         if (outputFolder is not null)
         {
